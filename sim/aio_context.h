@@ -1,0 +1,134 @@
+// One IOThread's AioContext: its handlers, poll list and the event-loop
+// iteration of DESIGN §3, advanced one step per scheduled event.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "sim/fifo.h"
+#include "sim/policy.h"
+#include "sim/profile.h"
+#include "sim/request.h"
+#include "sim/rng.h"
+#include "sim/stats.h"
+
+namespace pollsim {
+
+inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+// What a context needs from the rest of the simulation.
+class ContextHost {
+public:
+    virtual ~ContextHost() = default;
+    virtual void schedule_step(int ctx, int64_t t_ns, uint64_t generation) = 0;
+    // A vq dispatch handed these requests to the backend (now).
+    virtual void to_backend(int32_t request_id) = 0;
+    // A cq dispatch completed this request for the guest (now).
+    virtual void to_guest(int32_t request_id) = 0;
+    virtual int32_t request_device(int32_t request_id) const = 0;
+};
+
+struct Handler {
+    enum class Kind : uint8_t { vq, cq };
+    Kind kind = Kind::vq;
+    bool in_poll_list = false;
+    bool kick_outstanding = false;  // vq: guest kicked and the fd is not cleared yet
+    int poll_pos = -1;              // index in the poll list
+    int64_t last_dispatch_ns = 0;
+    int64_t fd_ready_ns = kNever;   // when its fd is (or becomes) readable
+    Fifo<int32_t> pending;          // vq: submitted requests; cq: completions to reap
+};
+
+class AioContext {
+public:
+    AioContext(int index, int n_vq, const Profile& profile, std::unique_ptr<Policy> policy,
+               int64_t poll_max_ns, double near_max_fraction, Window window, ContextHost& host, uint64_t seed);
+
+    void start(int64_t now_ns);
+    // The step scheduled with `generation` fired.
+    void on_step(int64_t now_ns, uint64_t generation);
+    // The guest placed a request on vq `handler` (DESIGN §4: kick if notifications are on).
+    void guest_submit(int handler, int32_t request_id, int64_t now_ns);
+    // The backend completed a request of this context.
+    void backend_complete(int32_t request_id, int64_t now_ns);
+    // Close the accounting at the end of the run.
+    void finish(int64_t end_ns);
+
+    // A request this context completed reached the guest.
+    void record_guest_completion(const IoRequest& req, int64_t now_ns) {
+        if (!window_.contains(now_ns)) return;
+        ++stats_.completed;
+        stats_.bytes += req.bytes;
+        stats_.latency_ns.add(now_ns - req.t_sub_ns);
+    }
+    const ContextStats& stats() const { return stats_; }
+    int cq_handler() const { return static_cast<int>(handlers_.size()) - 1; }
+
+private:
+    enum class Phase : uint8_t { idle, polling, final_check, syscall, sleeping, waking, dispatching };
+
+    // DESIGN §3, one function per step.
+    void begin_iteration();
+    void remove_idle_poll_handlers();
+    void start_poll_phase(int64_t poll_ns);
+    void end_poll_phase();
+    void begin_wait_phase();
+    void after_final_check();
+    void after_syscall();
+    void wake_up();
+    void begin_dispatch();
+    void dispatch_next();
+    void finish_handler_dispatch();
+    void finish_iteration();
+
+    // Helpers.
+    void new_work(int handler, int64_t t_ns);
+    void fd_became_ready(int64_t ready_ns);
+    bool poll_list_has_work() const;
+    void collect_poll_visible();
+    void collect_fd_readable();
+    int64_t earliest_fd_ready() const;
+    void join_poll_list(int handler);
+    void schedule(int64_t t_ns);
+    void charge(int64_t& bucket, int64_t from_ns, int64_t to_ns) { bucket += window_.clip(from_ns, to_ns); }
+    void close_poll_interval(int64_t until_ns);
+    bool notifications_off(const Handler& h) const { return polling_mode_ && h.in_poll_list; }
+
+    const int index_;
+    const Profile& profile_;
+    std::unique_ptr<Policy> policy_;
+    const int64_t poll_max_ns_;
+    const double near_max_fraction_;
+    const Window window_;
+    ContextHost& host_;
+    Rng rng_;
+
+    std::vector<Handler> handlers_;  // vqs by device and queue index, then the cq
+    std::vector<int> poll_list_;
+    std::vector<uint8_t> dispatched_;  // parallel to poll_list_
+    int64_t next_idle_check_ns_ = kNever;
+
+    Phase phase_ = Phase::idle;
+    bool polling_mode_ = false;  // notifications of poll-list vqs are off
+    uint64_t generation_ = 0;
+    int64_t now_ns_ = 0;
+    int64_t scheduled_ns_ = kNever;
+
+    // Current iteration.
+    int64_t iter_start_ns_ = 0;
+    int64_t iter_poll_ns_ = 0;  // T
+    bool iter_in_window_ = false;
+    int64_t poll_start_ns_ = 0;
+    int64_t spin_ns_ = 1;
+    int64_t block_ns_ = 0;
+    std::vector<int> dispatch_list_;
+    size_t dispatch_index_ = 0;
+    std::vector<int32_t> in_flight_;  // requests taken by the handler being dispatched
+    std::vector<int32_t> devices_scratch_;
+    bool interval_open_ = false;
+
+    ContextStats stats_;
+};
+
+}  // namespace pollsim

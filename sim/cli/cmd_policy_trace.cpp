@@ -1,0 +1,185 @@
+// `pollsim policy-trace`: see policy_trace.h and --help.
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/cli/policy_trace.h"
+#include "sim/policy.h"
+
+namespace pollsim {
+namespace {
+
+constexpr const char* kPrefix = "pollsim policy-trace: ";
+
+constexpr const char* kFormats = R"(Input: JSON Lines, one event-loop iteration per line, e.g.
+  {"block_ns": 12345, "dispatched": ["vq0", "cq"]}
+block_ns is the iteration's block time (a non-negative integer, ns);
+dispatched lists the handlers dispatched in it (any names). A name seen for
+the first time joins the poll list in that step, before the policy update;
+the poll list keeps the order of first appearance. Blank lines are skipped.
+
+Output: one JSON line per iteration, e.g.
+  {"step":0,"poll_ns":4000,"handlers":{"vq0":4000,"cq":0}}
+poll_ns is the poll time the next iteration would use; handlers holds every
+poll-list handler's own value after the step, in poll-list order (empty for
+policies without per-handler state).
+
+Errors are reported as "pollsim policy-trace: FILE:LINE: message", exit 2.
+)";
+
+// One parsed input line.
+struct Iteration {
+    int64_t block_ns = 0;
+    std::vector<std::string> dispatched;
+};
+
+// Throws std::invalid_argument with a message for the user (no location).
+Iteration parse_iteration(const std::string& line) {
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+        // Drop nlohmann's "[json.exception.parse_error.101] " tag.
+        std::string what = e.what();
+        if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
+        throw std::invalid_argument("malformed JSON: " + what);
+    }
+    if (!j.is_object()) throw std::invalid_argument("expected a JSON object, got " + j.dump());
+
+    Iteration it;
+    const auto block = j.find("block_ns");
+    if (block == j.end()) throw std::invalid_argument("missing block_ns");
+    if (block->is_number_unsigned() && block->get<uint64_t>() <= uint64_t(INT64_MAX))
+        it.block_ns = block->get<int64_t>();
+    else if (block->is_number_integer() && block->get<int64_t>() >= 0)
+        it.block_ns = block->get<int64_t>();
+    else
+        throw std::invalid_argument("block_ns must be a non-negative int64 integer, got " + block->dump());
+
+    const auto disp = j.find("dispatched");
+    if (disp == j.end()) throw std::invalid_argument("missing dispatched (an array of handler names)");
+    if (!disp->is_array()) throw std::invalid_argument("dispatched must be an array of strings, got " + disp->dump());
+    for (const auto& name : *disp) {
+        if (!name.is_string())
+            throw std::invalid_argument("dispatched must be an array of strings, got element " + name.dump());
+        it.dispatched.push_back(name.get<std::string>());
+    }
+    return it;
+}
+
+}  // namespace
+
+int run_policy_trace(std::istream& in, std::ostream& out, std::ostream& err,
+                     const std::string& policy, const std::string& iothread_props,
+                     const std::string& input_name) {
+    const PolicyOps* ops = find_policy(policy);
+    if (!ops) {
+        err << kPrefix << "unknown policy '" << policy << "'; known policies: " << policy_names() << "\n";
+        return 2;
+    }
+    std::unique_ptr<Policy> pol;
+    try {
+        PolicyParams given;
+        parse_iothread_properties(iothread_props, given);
+        pol = ops->create(resolve_policy_params(*ops, given));
+    } catch (const std::invalid_argument& e) {
+        err << kPrefix << "--iothread: " << e.what() << "\n";
+        return 2;
+    }
+
+    // Handler ids are dense, in order of first appearance: the poll list.
+    std::vector<std::string> names;
+    std::map<std::string, int> ids;
+    std::vector<int> poll_list;
+    std::vector<uint8_t> dispatched;
+    PolicyCounters counters;
+
+    std::string line;
+    int64_t line_no = 0, step = 0;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+        Iteration it;
+        try {
+            it = parse_iteration(line);
+        } catch (const std::invalid_argument& e) {
+            err << kPrefix << input_name << ":" << line_no << ": " << e.what() << "\n";
+            return 2;
+        }
+
+        std::fill(dispatched.begin(), dispatched.end(), 0);
+        for (const auto& name : it.dispatched) {
+            auto [pos, fresh] = ids.try_emplace(name, static_cast<int>(names.size()));
+            if (fresh) {
+                names.push_back(name);
+                poll_list.push_back(pos->second);
+                dispatched.push_back(0);
+                pol->handler_joined(pos->second);
+            }
+            dispatched[pos->second] = 1;  // poll_list[i] == i
+        }
+        pol->update(it.block_ns, poll_list, dispatched, counters);
+
+        nlohmann::ordered_json o;
+        o["step"] = step++;
+        o["poll_ns"] = pol->poll_ns();
+        o["handlers"] = nlohmann::ordered_json::object();
+        for (int id : poll_list)
+            if (auto ns = pol->handler_ns(id)) o["handlers"][names[id]] = *ns;
+        out << o.dump() << "\n";
+    }
+    if (in.bad()) {
+        err << kPrefix << input_name << ":" << line_no + 1 << ": read error\n";
+        return 2;
+    }
+    return 0;
+}
+
+int cmd_policy_trace(int argc, char** argv) {
+    namespace po = boost::program_options;
+    std::string policy, props, input;
+    const std::string policy_help = "polling policy: " + policy_names();
+    po::options_description opts(
+        "Usage: pollsim policy-trace --policy NAME [--iothread PROPS] [--input FILE]\n\nOptions", 100);
+    opts.add_options()
+        ("help,h", "show this help")
+        ("policy", po::value(&policy)->required(), policy_help.c_str())
+        ("iothread", po::value(&props),
+         "QEMU iothread properties, any subset in any order, e.g. "
+         "\"poll-max-ns=32768,poll-grow=2,poll-shrink=2,poll-weight=3\"; the others take the policy's defaults")
+        ("input", po::value(&input)->default_value("-"), "JSON Lines file to read, - for stdin");
+
+    po::variables_map vm;
+    try {
+        // argv[0] ("policy-trace") is skipped like a program name.
+        po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+        if (vm.count("help")) {
+            std::cout << opts << "\n" << kFormats;
+            return 0;
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << kPrefix << e.what() << " (see --help)\n";
+        return 2;
+    }
+
+    if (input == "-") return run_policy_trace(std::cin, std::cout, std::cerr, policy, props, "<stdin>");
+    std::ifstream file(input);
+    if (!file) {
+        std::cerr << kPrefix << input << ": cannot open file\n";
+        return 2;
+    }
+    return run_policy_trace(file, std::cout, std::cerr, policy, props, input);
+}
+
+}  // namespace pollsim

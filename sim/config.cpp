@@ -1,0 +1,285 @@
+#include "sim/config.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <yaml-cpp/yaml.h>
+
+#include "sim/embedded.h"
+#include "sim/error.h"
+#include "sim/yaml_reader.h"
+
+namespace fs = std::filesystem;
+
+namespace pollsim {
+
+const char* find_embedded(const std::string& path) {
+    for (const auto& f : embedded_files())
+        if (path == f.path) return f.text;
+    return nullptr;
+}
+
+namespace {
+
+constexpr const char* kEmbeddedPrefix = "embedded:";
+
+std::string read_file(const std::string& path, const std::string& what) {
+    if (path.rfind(kEmbeddedPrefix, 0) == 0) {
+        if (const char* text = find_embedded(path.substr(strlen(kEmbeddedPrefix)))) return text;
+        throw InputError(what + ": no embedded file '" + path + "'");
+    }
+    std::ifstream in(path);
+    if (!in) throw InputError(what + ": cannot open '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+YAML::Node parse_yaml(const std::string& text, const std::string& name) {
+    try {
+        return YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        throw InputError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                         ": malformed YAML: " + e.msg);
+    }
+}
+
+// Relative paths in a file resolve beside that file; paths given with --set
+// (no position in any file) resolve against the working directory.
+std::string resolve_path(const YAML::Node& node, const std::string& value, const std::string& base_dir) {
+    if (value.empty() || value[0] == '/' || node.Mark().is_null()) return value;
+    if (base_dir.rfind(kEmbeddedPrefix, 0) == 0) {
+        const std::string rel = (fs::path(base_dir.substr(strlen(kEmbeddedPrefix))) / value).lexically_normal().string();
+        return std::string(kEmbeddedPrefix) + rel;
+    }
+    return (fs::path(base_dir) / value).lexically_normal().string();
+}
+
+void merge_into(YAML::Node target, const YAML::Node& overrides) {
+    for (const auto& kv : overrides) {
+        const std::string k = kv.first.Scalar();
+        if (kv.second.IsMap() && target[k] && target[k].IsMap()) merge_into(target[k], kv.second);
+        else target[k] = kv.second;
+    }
+}
+
+void read_workload(MapReader r, WorkloadConfig& w) {
+    r.read_choice("type", w.type, [] {
+        std::vector<std::string> names;
+        for (const auto& o : workload_table()) names.emplace_back(o.name);
+        return names;
+    }());
+    r.read_choice("rw", w.rw, {"read", "write", "randread", "randwrite"});
+    r.read("bs", w.bs, 512, int64_t{1} << 30);
+    r.read("numjobs", w.numjobs, 1, 4096);
+    r.read("iodepth", w.iodepth, 1, 65536);
+    r.read_dist("think", w.think);
+    r.read_choice("spread", w.spread, {"separate", "all"});
+    r.read("rate_iops", w.rate_iops, 1e-3, 1e9);
+    r.read_dist("on_ns", w.on_ns);
+    r.read_dist("off_ns", w.off_ns);
+    r.read("trace", w.trace);
+    if (!w.trace.empty() && r.has("trace")) w.trace = resolve_path(r.node("trace"), w.trace, fs::path(r.file()).parent_path().string());
+    r.read_choice("format", w.format, {"auto", "csv", "jsonl", "blkparse", "fio-iolog", "fio-lat", "qemu-log"});
+    r.read_choice("replay", w.replay, {"open", "closed"});
+    r.read("speed", w.speed, 1e-6, 1e6);
+    r.read("loop", w.loop);
+    r.read("skip_bad", w.skip_bad);
+    r.read("reorder_window", w.reorder_window, 1, 1 << 24);
+    r.finish();
+}
+
+Profile load_profile(const std::string& path, const YAML::Node& overrides, const std::string& config_name) {
+    YAML::Node node = parse_yaml(read_file(path, config_name + ": key 'profile'"), path);
+    if (!node.IsMap()) throw InputError(path + ": a profile must be a map of costs");
+    if (overrides && !overrides.IsNull()) {
+        if (!overrides.IsMap()) throw InputError(yaml_where(overrides, config_name, "costs") + ": expected a map");
+        // Check override keys here, where their position is still the
+        // config's, so an unknown cost is reported against the config line.
+        const auto keys = profile_keys();
+        for (const auto& kv : overrides) {
+            const std::string k = kv.first.Scalar();
+            const bool ok = std::find(keys.begin(), keys.end(), k) != keys.end() ||
+                            (k == "service" && kv.second.IsMap());
+            if (!ok) {
+                std::string list;
+                for (const auto& v : keys) list += (list.empty() ? "" : ", ") + v;
+                throw InputError(yaml_where(kv.first, config_name, "costs." + k) + ": unknown cost; valid: " + list);
+            }
+        }
+        (void)profile_from_yaml(node, path);  // the profile must be valid on its own
+        merge_into(node, YAML::Clone(overrides));
+        try {
+            return profile_from_yaml(node, path);
+        } catch (const InputError& e) {
+            throw InputError(std::string(e.what()) + " (after applying 'costs' from " + config_name + ")");
+        }
+    }
+    return profile_from_yaml(node, path);
+}
+
+}  // namespace
+
+std::vector<std::string> valid_config_keys() {
+    std::vector<std::string> keys = {"policy", "iothread.poll-max-ns", "iothread.poll-grow", "iothread.poll-shrink",
+                                     "iothread.poll-weight", "iothreads", "devices", "queues", "duration",
+                                     "warmup", "seed", "replications", "threads", "profile", "poll_near_max"};
+    for (const char* k : {"type", "rw", "bs", "numjobs", "iodepth", "think", "spread", "rate_iops", "on_ns",
+                          "off_ns", "trace", "format", "replay", "speed", "loop", "skip_bad", "reorder_window"})
+        keys.push_back(std::string("workload.") + k);
+    for (const auto& k : profile_keys()) keys.push_back("costs." + k);
+    return keys;
+}
+
+void apply_set(YAML::Node& root, const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+        throw InputError("--set '" + assignment + "': expected key=value");
+    const std::string key = assignment.substr(0, eq);
+    const std::string value = assignment.substr(eq + 1);
+    const auto keys = valid_config_keys();
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        std::string list;
+        for (const auto& k : keys) list += "\n  " + k;
+        throw InputError("--set: unknown key '" + key + "'; valid keys:" + list);
+    }
+    YAML::Node parsed;
+    try {
+        parsed = YAML::Load(value);
+    } catch (const YAML::Exception&) {
+        parsed = YAML::Node(value);
+    }
+    // Strip the position so messages say "--set" and paths resolve from CWD.
+    YAML::Node fresh = parsed.IsScalar() ? YAML::Node(parsed.Scalar()) : YAML::Clone(parsed);
+    if (!root || !root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
+    std::vector<YAML::Node> chain{root};
+    size_t start = 0;
+    for (size_t dot; (dot = key.find('.', start)) != std::string::npos; start = dot + 1) {
+        const std::string part = key.substr(start, dot - start);
+        YAML::Node child = chain.back()[part];
+        if (!child || !child.IsMap()) {
+            chain.back()[part] = YAML::Node(YAML::NodeType::Map);
+            child = chain.back()[part];
+        }
+        chain.push_back(child);
+    }
+    chain.back()[key.substr(start)] = fresh;
+}
+
+Config load_config_text(const std::string& text, const std::string& name, const std::string& base_dir,
+                        const std::vector<std::string>& sets, const std::string& iothread_props) {
+    YAML::Node root = parse_yaml(text, name);
+    if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+    if (!root.IsMap()) throw InputError(name + ": a config must be a map of keys");
+    for (const auto& s : sets) apply_set(root, s);
+
+    Config c;
+    c.source = name;
+    MapReader r(root, name, "");
+    r.read("policy", c.policy);
+    const PolicyOps* ops = find_policy(c.policy);
+    if (!ops) throw InputError(r.where(root["policy"], "policy") + ": unknown policy '" + c.policy + "' (known: " + policy_names() + ")");
+
+    PolicyParams given;
+    {
+        MapReader it(r.node("iothread"), name, "iothread");
+        const int64_t big = int64_t{1} << 62;
+        // Range checks name QEMU's property; resolve_policy_params checks the rest.
+        it.read("poll-max-ns", given.poll_max_ns, 0, big);
+        it.read("poll-grow", given.poll_grow, 0, big);
+        it.read("poll-shrink", given.poll_shrink, 0, big);
+        it.read("poll-weight", given.poll_weight, 0, 63);
+        it.finish();
+    }
+    try {
+        if (!iothread_props.empty()) parse_iothread_properties(iothread_props, given);
+        c.iothread = resolve_policy_params(*ops, given);
+    } catch (const std::invalid_argument& e) {
+        throw InputError(std::string("--iothread: ") + e.what());
+    }
+
+    r.read("iothreads", c.iothreads, 1, 256);
+    r.read("devices", c.devices, 1, 4096);
+    r.read("queues", c.queues, 1, 256);
+    read_workload(MapReader(r.node("workload"), name, "workload"), c.workload);
+    r.read_duration("duration", c.duration_ns);
+    r.read_duration("warmup", c.warmup_ns);
+    if (c.duration_ns <= 0) throw InputError(r.where(root["duration"], "duration") + ": must be > 0");
+    r.read("seed", c.seed);
+    r.read("replications", c.replications, 1, 100000);
+    r.read("threads", c.threads, 0, 1024);
+    r.read("poll_near_max", c.poll_near_max, 0.0, 1.0);
+
+    std::string profile;
+    r.read("profile", profile);
+    if (profile.empty()) throw InputError(name + ": key 'profile' is required (a profile YAML path)");
+    c.profile_path = resolve_path(root["profile"], profile, base_dir);
+    c.profile = load_profile(c.profile_path, r.node("costs"), name);
+    r.finish();
+    return c;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& sets, const std::string& iothread_props) {
+    if (path.empty()) {
+        const std::string name = std::string(kEmbeddedPrefix) + kDefaultConfig;
+        return load_config_text(read_file(name, "embedded default"), name,
+                                std::string(kEmbeddedPrefix) + fs::path(kDefaultConfig).parent_path().string(), sets,
+                                iothread_props);
+    }
+    return load_config_text(read_file(path, "config"), path, fs::path(path).parent_path().string(), sets,
+                            iothread_props);
+}
+
+nlohmann::ordered_json config_to_json(const Config& c) {
+    nlohmann::ordered_json j;
+    j["source"] = c.source;
+    j["policy"] = c.policy;
+    j["iothread"] = {{"poll-max-ns", c.iothread.poll_max_ns},
+                     {"poll-grow", c.iothread.poll_grow},
+                     {"poll-shrink", c.iothread.poll_shrink},
+                     {"poll-weight", c.iothread.poll_weight}};
+    j["iothreads"] = c.iothreads;
+    j["devices"] = c.devices;
+    j["queues"] = c.queues;
+    const WorkloadConfig& w = c.workload;
+    auto& wj = j["workload"];
+    wj["type"] = w.type;
+    if (w.type == "fio") {
+        wj["rw"] = w.rw;
+        wj["bs"] = w.bs;
+        wj["numjobs"] = w.numjobs;
+        wj["iodepth"] = w.iodepth;
+        wj["think"] = w.think.to_json();
+        wj["spread"] = w.spread;
+    } else if (w.type == "trace") {
+        wj["trace"] = w.trace;
+        wj["format"] = w.format;
+        wj["replay"] = w.replay;
+        wj["speed"] = w.speed;
+        wj["loop"] = w.loop;
+        wj["skip_bad"] = w.skip_bad;
+        wj["reorder_window"] = w.reorder_window;
+    } else {
+        wj["rw"] = w.rw;
+        wj["bs"] = w.bs;
+        wj["spread"] = w.spread;
+        wj["rate_iops"] = w.rate_iops;
+        if (w.type == "onoff") {
+            wj["on_ns"] = w.on_ns.to_json();
+            wj["off_ns"] = w.off_ns.to_json();
+        }
+    }
+    j["duration_ns"] = c.duration_ns;
+    j["warmup_ns"] = c.warmup_ns;
+    j["seed"] = c.seed;
+    j["replications"] = c.replications;
+    j["poll_near_max"] = c.poll_near_max;
+    j["profile_path"] = c.profile_path;
+    j["profile"] = profile_to_json(c.profile);
+    return j;
+}
+
+}  // namespace pollsim

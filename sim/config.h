@@ -1,0 +1,54 @@
+// A fully resolved run configuration: what to simulate, with which policy and
+// profile, for how long and how many times.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "sim/policy.h"
+#include "sim/profile.h"
+#include "sim/workload.h"
+
+namespace YAML { class Node; }
+
+namespace pollsim {
+
+inline constexpr const char* kDefaultConfig = "configs/default.yaml";
+
+struct Config {
+    std::string source;              // file it came from ("embedded:configs/default.yaml" for the built-in)
+    std::string policy = "weighted";
+    PolicyParams iothread;           // resolved for `policy` (no -1 left)
+    int iothreads = 1;
+    int devices = 16;
+    int queues = 1;
+    WorkloadConfig workload;
+    int64_t duration_ns = 2'000'000'000;
+    int64_t warmup_ns = 200'000'000;
+    uint64_t seed = 1;
+    int replications = 3;
+    int threads = 0;                 // worker threads for replications; 0: all cores
+    double poll_near_max = 0.75;     // "time near max" threshold, fraction of poll-max-ns
+    std::string profile_path;
+    Profile profile;
+};
+
+// Loads CONFIG (a YAML file; "" means the embedded configs/default.yaml),
+// applies each "key=value" of `sets` and resolves the profile. Throws
+// InputError naming file, line and key for anything wrong.
+Config load_config(const std::string& path, const std::vector<std::string>& sets = {},
+                   const std::string& iothread_props = "");
+// Same from YAML text already in memory (sweeps, tests). `name` for messages;
+// relative paths resolve against `base_dir`.
+Config load_config_text(const std::string& text, const std::string& name, const std::string& base_dir,
+                        const std::vector<std::string>& sets = {}, const std::string& iothread_props = "");
+
+// Applies "key=value" to a YAML tree (creating maps as needed); the key must
+// be one of valid_config_keys(). Throws InputError listing the valid keys.
+void apply_set(YAML::Node& root, const std::string& assignment);
+std::vector<std::string> valid_config_keys();
+
+nlohmann::ordered_json config_to_json(const Config& c);
+
+}  // namespace pollsim

@@ -1,0 +1,74 @@
+// The polling-policy interface. The engine holds a Policy pointer and never a
+// policy name; policies/ implements it, one file each, listed in
+// policies/registry.cpp (like fio's ioengine ops table).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pollsim {
+
+// QEMU's iothread properties. A value of -1 means "not given": the policy's
+// ops entry supplies its own default (see PolicyOps::defaults).
+struct PolicyParams {
+    int64_t poll_max_ns = -1;
+    int64_t poll_grow = -1;
+    int64_t poll_shrink = -1;
+    int64_t poll_weight = -1;
+};
+
+// Counters a policy bumps during update(); the engine turns them into the
+// reset rate and grow/shrink counts of DESIGN §7.
+struct PolicyCounters {
+    int64_t updates = 0;  // per-handler (or per-context for legacy-global) rule applications
+    int64_t resets = 0;   // of those, the ones that ended with the value at 0
+    int64_t grows = 0;
+    int64_t shrinks = 0;
+};
+
+// Handlers are small dense integers chosen by the caller (the engine uses the
+// handler's index in its AioContext).
+class Policy {
+public:
+    virtual ~Policy() = default;
+    // Busy-poll budget T for the next iteration (DESIGN §3 step 2).
+    virtual int64_t poll_ns() const = 0;
+    // A handler joined the poll list (its state starts at 0) or left it.
+    virtual void handler_joined(int handler) {}
+    virtual void handler_left(int handler) {}
+    // After an iteration: poll_list lists every poll-list handler (including
+    // ones that joined during this iteration's dispatch); dispatched[i] says
+    // whether poll_list[i] was dispatched in this iteration.
+    virtual void update(int64_t block_ns, std::span<const int> poll_list,
+                        std::span<const uint8_t> dispatched, PolicyCounters& counters) = 0;
+    // Per-handler poll time, for policies that keep one (reports, policy-trace).
+    virtual std::optional<int64_t> handler_ns(int handler) const { return std::nullopt; }
+};
+
+// One row of the policy table.
+struct PolicyOps {
+    const char* name;
+    const char* help;
+    PolicyParams defaults;  // QEMU's defaults for this policy
+    std::unique_ptr<Policy> (*create)(const PolicyParams& resolved);
+};
+
+const std::vector<PolicyOps>& policy_table();
+// nullptr if unknown.
+const PolicyOps* find_policy(std::string_view name);
+// Comma-separated list of names, for error messages and --help.
+std::string policy_names();
+
+// Fills unset (-1) fields from ops.defaults and validates: negative values and
+// poll-weight outside [0, 63] throw std::invalid_argument naming the parameter.
+PolicyParams resolve_policy_params(const PolicyOps& ops, const PolicyParams& given);
+
+// Parses QEMU's property syntax "poll-max-ns=32768,poll-grow=2,...", merging
+// into `into`. Throws std::invalid_argument naming the bad item.
+void parse_iothread_properties(std::string_view text, PolicyParams& into);
+
+}  // namespace pollsim

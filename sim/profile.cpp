@@ -1,0 +1,81 @@
+#include "sim/profile.h"
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "sim/yaml_reader.h"
+
+namespace pollsim {
+
+namespace {
+
+// One list drives decoding, JSON output and the valid-key list, so a new cost
+// is added in one place.
+struct DistField {
+    const char* key;
+    Dist Profile::*member;
+};
+constexpr DistField kDistFields[] = {
+    {"spin_overhead_ns", &Profile::spin_overhead_ns},
+    {"poll_check_ns", &Profile::poll_check_ns},
+    {"syscall_ns", &Profile::syscall_ns},
+    {"wakeup_latency_ns", &Profile::wakeup_latency_ns},
+    {"wakeup_cpu_ns", &Profile::wakeup_cpu_ns},
+    {"kick_latency_ns", &Profile::kick_latency_ns},
+    {"guest_kick_ns", &Profile::guest_kick_ns},
+    {"complete_notify_ns", &Profile::complete_notify_ns},
+    {"vq_dispatch_ns", &Profile::vq_dispatch_ns},
+    {"per_request_ns", &Profile::per_request_ns},
+    {"submit_ns", &Profile::submit_ns},
+    {"cq_dispatch_ns", &Profile::cq_dispatch_ns},
+    {"per_completion_ns", &Profile::per_completion_ns},
+    {"irq_inject_ns", &Profile::irq_inject_ns},
+};
+constexpr DistField kServiceFields[] = {
+    {"read", &Profile::service_read_ns},
+    {"write", &Profile::service_write_ns},
+    {"randread", &Profile::service_randread_ns},
+    {"randwrite", &Profile::service_randwrite_ns},
+};
+
+}  // namespace
+
+Profile profile_from_yaml(const YAML::Node& node, const std::string& file) {
+    Profile p;
+    MapReader r(node, file, "");
+    r.read("name", p.name);
+    r.read("description", p.description);
+    for (const auto& f : kDistFields) r.read_dist(f.key, p.*f.member);
+    r.read_duration("poll_idle_interval_ns", p.poll_idle_interval_ns);
+    r.read("aio_max_batch", p.aio_max_batch, 0, 1 << 20);
+    r.read("device_queue_depth", p.device_queue_depth, 0, 1 << 20);
+    r.read_duration("service_per_kib_ns", p.service_per_kib_ns);
+    MapReader service(r.node("service"), file, "service");
+    for (const auto& f : kServiceFields) service.read_dist(f.key, p.*f.member);
+    service.finish();
+    r.finish();
+    return p;
+}
+
+nlohmann::ordered_json profile_to_json(const Profile& p) {
+    nlohmann::ordered_json j;
+    j["name"] = p.name;
+    for (const auto& f : kDistFields) j[f.key] = (p.*f.member).to_json();
+    j["poll_idle_interval_ns"] = p.poll_idle_interval_ns;
+    j["aio_max_batch"] = p.aio_max_batch;
+    j["device_queue_depth"] = p.device_queue_depth;
+    j["service_per_kib_ns"] = p.service_per_kib_ns;
+    for (const auto& f : kServiceFields) j["service"][f.key] = (p.*f.member).to_json();
+    return j;
+}
+
+std::vector<std::string> profile_keys() {
+    std::vector<std::string> keys;
+    for (const auto& f : kDistFields) keys.emplace_back(f.key);
+    for (const char* k : {"poll_idle_interval_ns", "aio_max_batch", "device_queue_depth", "service_per_kib_ns"})
+        keys.emplace_back(k);
+    for (const auto& f : kServiceFields) keys.push_back(std::string("service.") + f.key);
+    return keys;
+}
+
+}  // namespace pollsim

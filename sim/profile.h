@@ -1,0 +1,63 @@
+// The CPU cost model and storage of one host (DESIGN §4, §6): every cost the
+// engine charges, as constants or distributions, loaded from a profile YAML.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "sim/dist.h"
+#include "sim/request.h"
+
+namespace YAML { class Node; }
+
+namespace pollsim {
+
+struct Profile {
+    std::string name;
+    std::string description;
+    // Busy polling (DESIGN §3 step 3): one spin = spin_overhead + n_poll * poll_check.
+    Dist spin_overhead_ns = Dist::constant(0);
+    Dist poll_check_ns = Dist::constant(0);
+    // Waiting (step 5).
+    Dist syscall_ns = Dist::constant(0);
+    Dist wakeup_latency_ns = Dist::constant(0);
+    Dist wakeup_cpu_ns = Dist::constant(0);
+    // Guest notification and completion notification.
+    Dist kick_latency_ns = Dist::constant(0);
+    Dist guest_kick_ns = Dist::constant(0);
+    Dist complete_notify_ns = Dist::constant(0);
+    // Dispatch (step 7, DESIGN §4).
+    Dist vq_dispatch_ns = Dist::constant(0);
+    Dist per_request_ns = Dist::constant(0);
+    Dist submit_ns = Dist::constant(0);
+    Dist cq_dispatch_ns = Dist::constant(0);
+    Dist per_completion_ns = Dist::constant(0);
+    Dist irq_inject_ns = Dist::constant(0);
+    // Event loop and backend shape.
+    int64_t poll_idle_interval_ns = 7'000'000'000;  // QEMU's POLL_IDLE_INTERVAL_NS
+    int64_t aio_max_batch = 0;                       // 0: no limit
+    int64_t device_queue_depth = 0;                  // servers per device; 0: unbounded
+    // Backend service time at 4 KiB per access pattern; larger blocks add
+    // service_per_kib_ns for each KiB above 4.
+    Dist service_read_ns = Dist::constant(100000);
+    Dist service_write_ns = Dist::constant(100000);
+    Dist service_randread_ns = Dist::constant(100000);
+    Dist service_randwrite_ns = Dist::constant(100000);
+    int64_t service_per_kib_ns = 0;
+
+    const Dist& service(Op op, bool random) const {
+        if (op == Op::read) return random ? service_randread_ns : service_read_ns;
+        return random ? service_randwrite_ns : service_write_ns;
+    }
+    int64_t extra_service_ns(int64_t bytes) const {
+        return bytes > 4096 ? (bytes - 4096) / 1024 * service_per_kib_ns : 0;
+    }
+};
+
+// Decodes a profile map (every key known, see profile.cpp). `file` for messages.
+Profile profile_from_yaml(const YAML::Node& node, const std::string& file);
+nlohmann::ordered_json profile_to_json(const Profile& p);
+// Dotted keys accepted under `costs.` in a config (for --set and sweeps).
+std::vector<std::string> profile_keys();
+
+}  // namespace pollsim

@@ -1,0 +1,122 @@
+#include "sim/runner.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <unistd.h>
+
+#include "sim/error.h"
+#include "sim/metrics.h"
+#include "sim/simulation.h"
+
+namespace pollsim {
+
+using ojson = nlohmann::ordered_json;
+
+void parallel_for(int jobs, int threads, const std::function<void(int)>& task) {
+    if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::min(threads, jobs);
+    std::atomic<int> next{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto worker = [&] {
+        for (int i; (i = next.fetch_add(1)) < jobs;) {
+            try {
+                task(i);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(error_mutex);
+                if (!error) error = std::current_exception();
+                next = jobs;  // stop handing out work
+            }
+        }
+    };
+    if (threads <= 1) {
+        worker();
+    } else {
+        std::vector<std::thread> pool;
+        for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+        for (auto& t : pool) t.join();
+    }
+    if (error) std::rethrow_exception(error);
+}
+
+RunOutput run_config(const Config& config, const std::function<void(int, int)>& progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int reps = config.replications;
+    std::vector<ReplicationResult> results(reps);
+    std::atomic<int> done{0};
+    parallel_for(reps, config.threads, [&](int r) {
+        results[r] = run_replication(config, r);
+        const int d = ++done;
+        if (progress) progress(d, reps);
+    });
+
+    std::vector<int> all(config.iothreads);
+    std::iota(all.begin(), all.end(), 0);
+    std::vector<ojson> overall;
+    std::vector<std::vector<ojson>> per_thread(config.iothreads);
+    RunOutput out;
+    int64_t iterations = 0, skipped = 0;
+    for (const auto& r : results) {
+        overall.push_back(replication_metrics(r, all));
+        for (int c = 0; c < config.iothreads; ++c) per_thread[c].push_back(replication_metrics(r, {c}));
+        for (const auto& s : r.contexts) {
+            out.requests_completed += s.completed;
+            iterations += s.iterations;
+        }
+        out.events += r.events;
+        skipped += r.skipped_records;
+    }
+    out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    ojson& j = out.report;
+    j["pollsim_version"] = POLLSIM_VERSION;
+    j["config"] = config_to_json(config);
+    j["run"] = {{"replications", reps},
+                {"requests_completed", out.requests_completed},
+                {"iterations", iterations},
+                {"events", out.events},
+                {"skipped_records", skipped},
+                {"wall_s", out.wall_s}};
+    j["metrics"] = aggregate_metrics(overall);
+    ojson threads = ojson::array();
+    for (int c = 0; c < config.iothreads; ++c)
+        threads.push_back({{"iothread", c}, {"metrics", aggregate_metrics(per_thread[c])}});
+    j["per_iothread"] = threads;
+    return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& text) {
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    if (target.has_parent_path()) {
+        std::error_code ec;
+        fs::create_directories(target.parent_path(), ec);
+    }
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                            std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) throw InputError("cannot write '" + path + "': directory missing or not writable");
+        out << text;
+        out.flush();
+        if (!out) {
+            std::remove(tmp.c_str());
+            throw InputError("cannot write '" + path + "': write failed");
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec) {
+        std::remove(tmp.c_str());
+        throw InputError("cannot write '" + path + "': " + ec.message());
+    }
+}
+
+}  // namespace pollsim

@@ -1,0 +1,29 @@
+// Runs a configuration's replications on worker threads and assembles the
+// report. Results are indexed by replication, so the output does not depend
+// on the thread count.
+#pragma once
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "sim/config.h"
+
+namespace pollsim {
+
+struct RunOutput {
+    nlohmann::ordered_json report;  // the --json document
+    double wall_s = 0;
+    int64_t requests_completed = 0;
+    int64_t events = 0;
+};
+
+// progress(done, total) is called from worker threads as replications finish.
+RunOutput run_config(const Config& config, const std::function<void(int, int)>& progress = {});
+
+// Runs `jobs` independent tasks on `threads` workers (0: hardware threads).
+void parallel_for(int jobs, int threads, const std::function<void(int)>& task);
+
+// Writes text to path atomically (temporary file, then rename), so a reader
+// never sees half a file. Throws InputError if the directory is not writable.
+void write_file_atomic(const std::string& path, const std::string& text);
+
+}  // namespace pollsim

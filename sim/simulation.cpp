@@ -1,0 +1,141 @@
+#include "sim/simulation.h"
+
+#include <stdexcept>
+
+#include "sim/error.h"
+
+namespace pollsim {
+
+namespace {
+// Stream ids for Rng(seed, stream, index): one per purpose, so that two
+// policies run on one seed draw the same service and think times.
+enum Stream : uint64_t { kContextStream = 1, kDeviceStream = 2, kWorkloadStream = 3 };
+
+uint64_t replication_seed(uint64_t seed, int replication) {
+    uint64_t x = seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(replication + 1));
+    return splitmix64(x);
+}
+}  // namespace
+
+Simulation::Simulation(const Config& config, int replication, RequestObserver* observer)
+    : config_(config), observer_(observer) {
+    window_ = Window{config.warmup_ns, config.warmup_ns + config.duration_ns};
+    const uint64_t seed = replication_seed(config.seed, replication);
+    const PolicyOps* ops = find_policy(config.policy);
+    if (!ops) throw InputError("unknown policy '" + config.policy + "' (known: " + policy_names() + ")");
+    const WorkloadOps* wops = find_workload(config.workload.type);
+    if (!wops) throw InputError("unknown workload type '" + config.workload.type + "' (known: " + workload_names() + ")");
+    workload_ = wops->create(config.workload, Rng(seed, kWorkloadStream).next());
+
+    // Virtqueues go round-robin to IOThreads; within a context they keep
+    // device-then-queue order, which is also the dispatch order.
+    const int n_vq_total = config.devices * config.queues;
+    for (int c = 0; c < config.iothreads; ++c) {
+        const int n_vq = n_vq_total / config.iothreads + (c < n_vq_total % config.iothreads ? 1 : 0);
+        contexts_.push_back(std::make_unique<AioContext>(c, n_vq, config.profile, ops->create(config.iothread),
+                                                         config.iothread.poll_max_ns, config.poll_near_max, window_,
+                                                         *this, Rng(seed, kContextStream, c).next()));
+    }
+    devices_.resize(config.devices);
+    for (int d = 0; d < config.devices; ++d) devices_[d].rng = Rng(seed, kDeviceStream, d);
+}
+
+Simulation::~Simulation() = default;
+
+int32_t Simulation::alloc_slot() {
+    if (free_slot_ < 0) {
+        slots_.emplace_back();
+        return static_cast<int32_t>(slots_.size() - 1);
+    }
+    const int32_t id = free_slot_;
+    free_slot_ = slots_[id].next_free;
+    return id;
+}
+
+void Simulation::submit(IoRequest req) {
+    req.t_sub_ns = now_ns_;
+    req.device = ((req.device % config_.devices) + config_.devices) % config_.devices;
+    req.queue = ((req.queue % config_.queues) + config_.queues) % config_.queues;
+    const int32_t id = alloc_slot();
+    const int vq = req.device * config_.queues + req.queue;
+    const int ctx = vq % config_.iothreads;
+    slots_[id].req = req;
+    slots_[id].ctx = ctx;
+    contexts_[ctx]->guest_submit(vq / config_.iothreads, id, now_ns_);
+}
+
+void Simulation::timer_at(int64_t t_ns, uint64_t cookie) {
+    events_.push(std::max(t_ns, now_ns_), EventType::workload_timer, 0, cookie);
+}
+
+void Simulation::schedule_step(int ctx, int64_t t_ns, uint64_t generation) {
+    events_.push(t_ns, EventType::context_step, ctx, generation);
+}
+
+void Simulation::to_backend(int32_t request_id) {
+    Device& dev = devices_[slots_[request_id].req.device];
+    const int64_t depth = config_.profile.device_queue_depth;
+    if (depth > 0 && dev.busy >= depth) dev.waiting.push(request_id);
+    else start_service(request_id);
+}
+
+void Simulation::start_service(int32_t request_id) {
+    Slot& s = slots_[request_id];
+    Device& dev = devices_[s.req.device];
+    ++dev.busy;
+    s.service_ns = s.req.service_ns >= 0
+                       ? s.req.service_ns
+                       : config_.profile.service(s.req.op, s.req.random).sample(dev.rng) +
+                             config_.profile.extra_service_ns(s.req.bytes);
+    events_.push(now_ns_ + s.service_ns, EventType::backend_done, request_id, 0);
+}
+
+void Simulation::backend_done(int32_t request_id) {
+    Device& dev = devices_[slots_[request_id].req.device];
+    --dev.busy;
+    if (!dev.waiting.empty()) start_service(dev.waiting.pop());
+    contexts_[slots_[request_id].ctx]->backend_complete(request_id, now_ns_);
+}
+
+void Simulation::to_guest(int32_t request_id) {
+    const Slot s = slots_[request_id];
+    slots_[request_id].next_free = free_slot_;
+    free_slot_ = request_id;
+    contexts_[s.ctx]->record_guest_completion(s.req, now_ns_);
+    if (observer_) observer_->on_request(s.req, s.service_ns, now_ns_);
+    workload_->on_complete(*this, s.req);
+}
+
+ReplicationResult Simulation::run() {
+    workload_->start(*this);
+    for (auto& c : contexts_) c->start(0);
+    int64_t events = 0;
+    while (!events_.empty()) {
+        const Event ev = events_.top();
+        if (ev.t_ns >= window_.end_ns) break;
+        events_.pop();
+        now_ns_ = ev.t_ns;
+        ++events;
+        switch (ev.type) {
+        case EventType::workload_timer: workload_->on_timer(*this, ev.data); break;
+        case EventType::backend_done: backend_done(ev.target); break;
+        case EventType::context_step: contexts_[ev.target]->on_step(now_ns_, ev.data); break;
+        }
+    }
+    ReplicationResult result;
+    result.window = window_;
+    result.events = events;
+    result.skipped_records = skipped_;
+    for (auto& c : contexts_) {
+        c->finish(window_.end_ns);
+        result.contexts.push_back(c->stats());
+    }
+    return result;
+}
+
+ReplicationResult run_replication(const Config& config, int replication, RequestObserver* observer) {
+    Simulation sim(config, replication, observer);
+    return sim.run();
+}
+
+}  // namespace pollsim
