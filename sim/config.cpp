@@ -121,6 +121,17 @@ Profile load_profile(const std::string& path, const YAML::Node& overrides, const
     return profile_from_yaml(node, path);
 }
 
+// Never `a = b` on a YAML::Node that came from a map: yaml-cpp would rebind
+// the map entry, not copy. Each level takes node[part] afresh.
+void set_path(YAML::Node node, const std::vector<std::string>& parts, size_t i, const YAML::Node& value) {
+    if (i + 1 == parts.size()) {
+        node[parts[i]] = value;
+        return;
+    }
+    if (!node[parts[i]] || !node[parts[i]].IsMap()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    set_path(node[parts[i]], parts, i + 1, value);
+}
+
 }  // namespace
 
 std::vector<std::string> valid_config_keys() {
@@ -155,18 +166,13 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
     // Strip the position so messages say "--set" and paths resolve from CWD.
     YAML::Node fresh = parsed.IsScalar() ? YAML::Node(parsed.Scalar()) : YAML::Clone(parsed);
     if (!root || !root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
-    std::vector<YAML::Node> chain{root};
-    size_t start = 0;
-    for (size_t dot; (dot = key.find('.', start)) != std::string::npos; start = dot + 1) {
-        const std::string part = key.substr(start, dot - start);
-        YAML::Node child = chain.back()[part];
-        if (!child || !child.IsMap()) {
-            chain.back()[part] = YAML::Node(YAML::NodeType::Map);
-            child = chain.back()[part];
-        }
-        chain.push_back(child);
+    std::vector<std::string> parts;
+    for (size_t start = 0, dot;; start = dot + 1) {
+        dot = key.find('.', start);
+        parts.push_back(key.substr(start, dot - start));
+        if (dot == std::string::npos) break;
     }
-    chain.back()[key.substr(start)] = fresh;
+    set_path(root, parts, 0, fresh);
 }
 
 Config load_config_text(const std::string& text, const std::string& name, const std::string& base_dir,

@@ -17,15 +17,22 @@ uint64_t replication_seed(uint64_t seed, int replication) {
 }
 }  // namespace
 
+static std::unique_ptr<Workload> make_configured_workload(const Config& config, int replication) {
+    const WorkloadOps* wops = find_workload(config.workload.type);
+    if (!wops) throw InputError("unknown workload type '" + config.workload.type + "' (known: " + workload_names() + ")");
+    return wops->create(config.workload, Rng(replication_seed(config.seed, replication), kWorkloadStream).next());
+}
+
 Simulation::Simulation(const Config& config, int replication, RequestObserver* observer)
-    : config_(config), observer_(observer) {
+    : Simulation(config, replication, make_configured_workload(config, replication), observer) {}
+
+Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Workload> workload,
+                       RequestObserver* observer)
+    : config_(config), observer_(observer), workload_(std::move(workload)) {
     window_ = Window{config.warmup_ns, config.warmup_ns + config.duration_ns};
     const uint64_t seed = replication_seed(config.seed, replication);
     const PolicyOps* ops = find_policy(config.policy);
     if (!ops) throw InputError("unknown policy '" + config.policy + "' (known: " + policy_names() + ")");
-    const WorkloadOps* wops = find_workload(config.workload.type);
-    if (!wops) throw InputError("unknown workload type '" + config.workload.type + "' (known: " + workload_names() + ")");
-    workload_ = wops->create(config.workload, Rng(seed, kWorkloadStream).next());
 
     // Virtqueues go round-robin to IOThreads; within a context they keep
     // device-then-queue order, which is also the dispatch order.

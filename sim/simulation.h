@@ -31,6 +31,9 @@ struct ReplicationResult {
 class Simulation final : public GuestApi, public ContextHost {
 public:
     Simulation(const Config& config, int replication, RequestObserver* observer = nullptr);
+    // With a workload of the caller's (tests, tools) instead of config.workload.type.
+    Simulation(const Config& config, int replication, std::unique_ptr<Workload> workload,
+               RequestObserver* observer = nullptr);
     ~Simulation() override;
     ReplicationResult run();
 

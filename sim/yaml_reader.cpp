@@ -17,7 +17,7 @@ std::string MapReader::where(const YAML::Node& n, const char* key) const { retur
 
 YAML::Node MapReader::node(const char* key) {
     known_.emplace_back(key);
-    if (!node_ || node_.IsNull()) return YAML::Node();
+    if (!node_ || node_.IsNull()) return YAML::Node(YAML::NodeType::Undefined);  // "absent", unlike a null node
     return node_[key];
 }
 
