@@ -1,6 +1,8 @@
 // The policy table: a new policy is one new file and one line here. Also the
 // handling of QEMU's iothread properties shared by every policy.
 #include <algorithm>
+
+#include "sim/ops_table.h"
 #include <charconv>
 #include <stdexcept>
 
@@ -20,17 +22,9 @@ const std::vector<PolicyOps>& policy_table() {
     return table;
 }
 
-const PolicyOps* find_policy(std::string_view name) {
-    const auto& t = policy_table();
-    auto it = std::find_if(t.begin(), t.end(), [&](const PolicyOps& o) { return name == o.name; });
-    return it == t.end() ? nullptr : &*it;
-}
+const PolicyOps* find_policy(std::string_view name) { return find_by_name(policy_table(), name); }
 
-std::string policy_names() {
-    std::string out;
-    for (const auto& o : policy_table()) out += (out.empty() ? "" : ", ") + std::string(o.name);
-    return out;
-}
+std::string policy_names() { return names_of(policy_table()); }
 
 namespace {
 

@@ -1,6 +1,8 @@
 // The workload table: a new arrival source is one new file and one line here.
 #include <algorithm>
 
+#include "sim/ops_table.h"
+
 #include "workloads/workloads.h"
 
 namespace pollsim {
@@ -15,16 +17,8 @@ const std::vector<WorkloadOps>& workload_table() {
     return table;
 }
 
-const WorkloadOps* find_workload(std::string_view name) {
-    const auto& t = workload_table();
-    auto it = std::find_if(t.begin(), t.end(), [&](const WorkloadOps& o) { return name == o.name; });
-    return it == t.end() ? nullptr : &*it;
-}
+const WorkloadOps* find_workload(std::string_view name) { return find_by_name(workload_table(), name); }
 
-std::string workload_names() {
-    std::string out;
-    for (const auto& o : workload_table()) out += (out.empty() ? "" : ", ") + std::string(o.name);
-    return out;
-}
+std::string workload_names() { return names_of(workload_table()); }
 
 }  // namespace pollsim
