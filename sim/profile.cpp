@@ -53,6 +53,9 @@ Profile profile_from_yaml(const YAML::Node& node, const std::string& file) {
     MapReader service(r.node("service"), file, "service");
     for (const auto& f : kServiceFields) service.read_dist(f.key, p.*f.member);
     service.finish();
+    // Bounds for `pollsim calibrate` (sim/calibrate.h reads them); they do
+    // not change the simulation, so the engine only has to accept the key.
+    (void)r.node("calibration");
     r.finish();
     return p;
 }

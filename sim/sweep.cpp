@@ -1,0 +1,483 @@
+#include "sim/sweep.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <yaml-cpp/yaml.h>
+
+#include "sim/embedded.h"
+#include "sim/error.h"
+#include "sim/plot.h"
+#include "sim/runner.h"
+
+namespace fs = std::filesystem;
+
+namespace pollsim {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+constexpr const char* kEmbedded = "embedded:";
+
+// Values go back through apply_set, which parses YAML: maps such as
+// {dist: lognormal, mean_ns: 9000, cv: 0.5} travel as flow-style text.
+std::string value_text(const YAML::Node& n) {
+    if (n.IsScalar()) return n.Scalar();
+    YAML::Emitter out;
+    out << YAML::Flow << n;
+    return out.c_str();
+}
+
+// A relative path written in a sweep file means "beside the sweep file",
+// also for the copies embedded in the binary.
+std::string resolve_beside(const std::string& dir, const std::string& path) {
+    if (path.empty() || path[0] == '/') return path;
+    if (dir.rfind(kEmbedded, 0) == 0)
+        return kEmbedded + (fs::path(dir.substr(strlen(kEmbedded))) / path).lexically_normal().string();
+    return (fs::path(dir) / path).lexically_normal().string();
+}
+
+class SweepParser {
+public:
+    SweepParser(std::string name, std::string base_dir) : name_(std::move(name)), base_dir_(std::move(base_dir)) {}
+
+    SweepSpec parse(const std::string& text) {
+        YAML::Node root;
+        try {
+            root = YAML::Load(text);
+        } catch (const YAML::ParserException& e) {
+            throw InputError(name_ + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                             ": malformed YAML: " + e.msg);
+        }
+        if (!root.IsMap()) throw InputError(name_ + ": a sweep file must be a map with base, set, vary, zip");
+        spec_.file = name_;
+        spec_.dir = base_dir_;
+        for (const auto& kv : root) {
+            const std::string k = kv.first.Scalar();
+            if (k == "base") read_base(kv.second);
+            else if (k == "set") read_set(kv.second);
+            else if (k == "vary") read_vary(kv.second);
+            else if (k == "zip") read_zip(kv.second);
+            else if (k == "description") continue;
+            else throw InputError(yaml_where(kv.first, name_, k) + ": unknown key; valid keys: base, set, vary, zip, description");
+        }
+        if (spec_.base_path.empty()) throw InputError(name_ + ": key 'base' is required (the config to start from)");
+        return spec_;
+    }
+
+private:
+    void read_base(const YAML::Node& n) {
+        if (!n.IsScalar() || n.Scalar().empty()) throw InputError(yaml_where(n, name_, "base") + ": expected a config path");
+        spec_.base_path = resolve_beside(base_dir_, n.Scalar());
+        if (spec_.base_path.rfind(kEmbedded, 0) == 0) {
+            if (!find_embedded(spec_.base_path.substr(strlen(kEmbedded))))
+                throw InputError(yaml_where(n, name_, "base") + ": no embedded config '" + spec_.base_path + "'");
+        } else if (!std::ifstream(spec_.base_path)) {
+            throw InputError(yaml_where(n, name_, "base") + ": cannot read '" + spec_.base_path + "'");
+        }
+    }
+
+    void read_set(const YAML::Node& n) {
+        if (!n.IsMap()) throw InputError(yaml_where(n, name_, "set") + ": expected a map of key: value");
+        for (const auto& kv : n) {
+            const std::string key = checked_key(kv.first, "set");
+            spec_.sets.emplace_back(key, value_text(kv.second));
+        }
+    }
+
+    void read_vary(const YAML::Node& n) {
+        if (!n.IsMap()) throw InputError(yaml_where(n, name_, "vary") + ": expected a map of key: [values]");
+        for (const auto& kv : n) {
+            const std::string key = checked_key(kv.first, "vary");
+            const auto values = list_of(kv.second, "vary." + key);
+            SweepAxis axis;
+            axis.keys = {key};
+            for (const auto& v : values) axis.values.push_back({v});
+            spec_.axes.push_back(std::move(axis));
+        }
+    }
+
+    void read_zip(const YAML::Node& n) {
+        if (!n.IsSequence()) throw InputError(yaml_where(n, name_, "zip") + ": expected a list of groups {key: [values], ...}");
+        for (size_t g = 0; g < n.size(); ++g) {
+            const YAML::Node group = n[g];
+            const std::string where = "zip[" + std::to_string(g) + "]";
+            if (!group.IsMap() || group.size() == 0)
+                throw InputError(yaml_where(group, name_, where) + ": expected a map of key: [values]");
+            SweepAxis axis;
+            for (const auto& kv : group) {
+                const std::string key = checked_key(kv.first, where);
+                const auto values = list_of(kv.second, where + "." + key);
+                if (!axis.keys.empty() && values.size() != axis.size())
+                    throw InputError(yaml_where(kv.second, name_, where + "." + key) + ": has " +
+                                     std::to_string(values.size()) + " values but '" + axis.keys.front() + "' has " +
+                                     std::to_string(axis.size()) + "; lists in a zip group move together");
+                if (axis.keys.empty()) axis.values.resize(values.size());
+                axis.keys.push_back(key);
+                for (size_t i = 0; i < values.size(); ++i) axis.values[i].push_back(values[i]);
+            }
+            spec_.axes.push_back(std::move(axis));
+        }
+    }
+
+    // A key must be one `pollsim list keys` knows, and be given once.
+    std::string checked_key(const YAML::Node& key_node, const std::string& section) {
+        const std::string key = key_node.Scalar();
+        static const std::vector<std::string> valid = valid_config_keys();
+        if (std::find(valid.begin(), valid.end(), key) == valid.end())
+            throw InputError(yaml_where(key_node, name_, section + "." + key) +
+                             ": unknown config key (`pollsim list keys` lists them)");
+        if (!seen_.insert(key).second)
+            throw InputError(yaml_where(key_node, name_, section + "." + key) + ": key given twice in this sweep");
+        return key;
+    }
+
+    std::vector<std::string> list_of(const YAML::Node& n, const std::string& key) {
+        if (!n.IsSequence()) throw InputError(yaml_where(n, name_, key) + ": expected a list of values");
+        if (n.size() == 0) throw InputError(yaml_where(n, name_, key) + ": empty list (a sweep needs at least one value)");
+        std::vector<std::string> out;
+        for (const auto& v : n) out.push_back(value_text(v));
+        return out;
+    }
+
+    std::string name_, base_dir_;
+    SweepSpec spec_;
+    std::set<std::string> seen_;
+};
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw InputError("sweep: cannot open '" + path + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string describe(const Assignment& a) {
+    std::string s;
+    for (const auto& [k, v] : a) s += (s.empty() ? "" : ", ") + k + "=" + v;
+    return s;
+}
+
+uint64_t fnv1a64(const std::string& text) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+std::string point_file(const std::string& cache_dir, const std::string& key) {
+    return (fs::path(cache_dir) / (key + ".json")).string();
+}
+
+// A cached point is used only if it parses and carries the expected key;
+// anything else (a file from another version, a stray edit) is run again.
+bool load_cached(const std::string& path, const std::string& key, ojson& report) {
+    std::ifstream in(path);
+    if (!in) return false;
+    try {
+        ojson j = ojson::parse(in);
+        if (j.value("key", "") != key || !j.contains("report")) return false;
+        report = std::move(j["report"]);
+        return true;
+    } catch (const nlohmann::json::exception&) {
+        return false;
+    }
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+// "4" -> 4, "0.5" -> 0.5, anything else stays text.
+ojson typed_value(const std::string& s) {
+    if (s.empty()) return s;
+    char* end = nullptr;
+    const long long i = std::strtoll(s.c_str(), &end, 10);
+    if (*end == '\0') return i;
+    const double d = std::strtod(s.c_str(), &end);
+    if (*end == '\0' && std::isfinite(d)) return d;
+    return s;
+}
+
+std::string clock_text(double s) {
+    if (s < 0) return "?";
+    const auto total = static_cast<long long>(std::llround(s));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", total / 60, total % 60);
+    return buf;
+}
+
+}  // namespace
+
+std::string SweepSpec::assignment(const std::string& key, const std::string& value) const {
+    const bool is_path = key == "profile" || key == "workload.trace";
+    return key + "=" + (is_path ? resolve_beside(dir, value) : value);
+}
+
+std::vector<std::string> SweepSpec::varied_keys() const {
+    std::vector<std::string> keys;
+    for (const auto& a : axes) keys.insert(keys.end(), a.keys.begin(), a.keys.end());
+    return keys;
+}
+
+size_t SweepSpec::point_count() const {
+    size_t n = 1;
+    for (const auto& a : axes) n *= a.size();
+    return n;
+}
+
+SweepSpec parse_sweep(const std::string& text, const std::string& name, const std::string& base_dir) {
+    return SweepParser(name, base_dir).parse(text);
+}
+
+SweepSpec load_sweep(const std::string& path) {
+    if (std::ifstream(path)) return parse_sweep(read_text(path), path, fs::path(path).parent_path().string());
+    // Not on disk: the binary carries configs/**.yaml for use outside a checkout.
+    const std::string rel = fs::path(path).lexically_normal().string();
+    if (const char* text = find_embedded(rel))
+        return parse_sweep(text, kEmbedded + rel, kEmbedded + fs::path(rel).parent_path().string());
+    throw InputError("sweep: cannot open '" + path + "'");
+}
+
+std::vector<Assignment> expand(const SweepSpec& spec) {
+    std::vector<Assignment> out;
+    std::vector<size_t> pos(spec.axes.size(), 0);
+    for (size_t n = 0; n < spec.point_count(); ++n) {
+        Assignment a;
+        for (size_t x = 0; x < spec.axes.size(); ++x)
+            for (size_t k = 0; k < spec.axes[x].keys.size(); ++k)
+                a.emplace_back(spec.axes[x].keys[k], spec.axes[x].values[pos[x]][k]);
+        out.push_back(std::move(a));
+        // Odometer: the last axis turns fastest.
+        for (size_t x = spec.axes.size(); x-- > 0;) {
+            if (++pos[x] < spec.axes[x].size()) break;
+            pos[x] = 0;
+        }
+    }
+    return out;
+}
+
+std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<std::string>& extra_sets) {
+    std::vector<SweepPoint> points;
+    for (auto& vary : expand(spec)) {
+        std::vector<std::string> sets;
+        for (const auto& [k, v] : spec.sets) sets.push_back(spec.assignment(k, v));
+        sets.insert(sets.end(), extra_sets.begin(), extra_sets.end());
+        for (const auto& [k, v] : vary) sets.push_back(spec.assignment(k, v));
+        SweepPoint p;
+        try {
+            p.config = load_config(spec.base_path, sets);
+        } catch (const InputError& e) {
+            throw InputError(spec.file + ": point " + std::to_string(points.size() + 1) + " (" + describe(vary) +
+                             "): " + e.what());
+        }
+        // Points are the unit of parallelism; one thread per point keeps the
+        // machine busy without oversubscribing it.
+        p.config.threads = 1;
+        p.key = point_key(p.config);
+        p.vary = std::move(vary);
+        p.sets = std::move(sets);
+        points.push_back(std::move(p));
+    }
+    return points;
+}
+
+std::string point_key(const Config& config) {
+    ojson j = config_to_json(config);
+    j.erase("source");
+    j.erase("profile_path");
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx",
+                  static_cast<unsigned long long>(fnv1a64(std::string(POLLSIM_VERSION) + "\n" + j.dump())));
+    return buf;
+}
+
+SweepResult run_points(std::vector<SweepPoint> points, std::vector<std::string> columns, const SweepOptions& options) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    SweepResult result;
+    result.columns = std::move(columns);
+    result.points = std::move(points);
+    const int total = static_cast<int>(result.points.size());
+    result.reports.resize(total);
+
+    // Identical points (e.g. a baseline repeated across a zip) run once.
+    std::vector<int> pending, duplicate_of(total, -1);
+    std::map<std::string, int> first_with_key;
+    for (int i = 0; i < total; ++i) {
+        const SweepPoint& p = result.points[i];
+        auto [it, fresh] = first_with_key.try_emplace(p.key, i);
+        if (!fresh) duplicate_of[i] = it->second;
+        else if (!options.cache_dir.empty() && load_cached(point_file(options.cache_dir, p.key), p.key, result.reports[i]))
+            ++result.cached;
+        else pending.push_back(i);
+    }
+
+    std::mutex mutex;
+    SweepProgress progress{total - static_cast<int>(pending.size()), total, result.cached, 0, -1};
+    if (options.progress) options.progress(progress);
+    parallel_for(static_cast<int>(pending.size()), options.threads, [&](int j) {
+        const int i = pending[j];
+        const SweepPoint& p = result.points[i];
+        ojson report = run_config(p.config).report;
+        report["run"].erase("wall_s");  // the only field that differs between identical runs
+        if (!options.cache_dir.empty()) {
+            ojson file;
+            file["key"] = p.key;
+            file["pollsim_version"] = POLLSIM_VERSION;
+            file["report"] = report;
+            write_file_atomic(point_file(options.cache_dir, p.key), file.dump() + "\n");
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        result.reports[i] = std::move(report);
+        ++result.ran;
+        ++progress.done;
+        progress.elapsed_s = elapsed();
+        progress.eta_s = progress.elapsed_s / result.ran * static_cast<double>(total - progress.done);
+        if (options.progress) options.progress(progress);
+    });
+    for (int i = 0; i < total; ++i)
+        if (duplicate_of[i] >= 0) result.reports[i] = result.reports[duplicate_of[i]];
+    result.wall_s = elapsed();
+    return result;
+}
+
+const std::vector<std::string>& csv_metrics() {
+    static const std::vector<std::string> metrics = {"iops",           "cpu.iothread_util", "latency_ns.p99",
+                                                     "poll.mean_poll_ns", "poll.reset_rate", "poll.time_near_max"};
+    return metrics;
+}
+
+const ojson& metric_leaf(const ojson& report, const std::string& path) {
+    const ojson* node = &report.at("metrics");
+    std::stringstream ss(path);
+    for (std::string part; std::getline(ss, part, '.');) {
+        if (!node->contains(part)) throw InputError("report has no metric '" + path + "'");
+        node = &(*node)[part];
+    }
+    return *node;
+}
+
+std::string format_number(double v, int significant) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*g", significant, v);
+    return std::strcmp(buf, "-0") == 0 ? "0" : buf;
+}
+
+std::string results_csv(const SweepResult& result) {
+    std::string out;
+    for (const auto& c : result.columns) out += csv_field(c) + ",";
+    for (const auto& m : csv_metrics()) out += m + ".mean," + m + ".ci95,";
+    out.back() = '\n';
+    for (size_t i = 0; i < result.points.size(); ++i) {
+        for (const auto& [k, v] : result.points[i].vary) out += csv_field(v) + ",";
+        for (const auto& m : csv_metrics()) {
+            const ojson& leaf = metric_leaf(result.reports[i], m);
+            out += format_number(leaf["mean"].get<double>()) + "," + format_number(leaf["ci95"].get<double>()) + ",";
+        }
+        out.back() = '\n';
+    }
+    return out;
+}
+
+ojson results_json(const SweepResult& result, const std::string& sweep_file) {
+    ojson j;
+    j["sweep"] = sweep_file;
+    j["pollsim_version"] = POLLSIM_VERSION;
+    j["columns"] = result.columns;
+    j["points"] = ojson::array();
+    for (size_t i = 0; i < result.points.size(); ++i) {
+        ojson vary = ojson::object();
+        for (const auto& [k, v] : result.points[i].vary) vary[k] = typed_value(v);
+        j["points"].push_back({{"key", result.points[i].key}, {"vary", vary}, {"report", result.reports[i]}});
+    }
+    return j;
+}
+
+void write_results(const SweepResult& result, const std::string& sweep_file, const std::string& dir) {
+    write_file_atomic((fs::path(dir) / "results.csv").string(), results_csv(result));
+    write_file_atomic((fs::path(dir) / "results.json").string(), results_json(result, sweep_file).dump(1) + "\n");
+}
+
+namespace {
+// "randread/4" for a point: the varied values, which the column names explain.
+std::string short_label(const Assignment& a) {
+    std::string s;
+    for (const auto& [k, v] : a) s += (s.empty() ? "" : "/") + v;
+    return s;
+}
+}  // namespace
+
+std::vector<std::string> write_sweep_plots(const SweepResult& result, const std::string& dir) {
+    std::string columns;
+    for (const auto& c : result.columns) columns += (columns.empty() ? "" : "/") + c;
+    PlotChart tradeoff;
+    tradeoff.title = "IOThread CPU against throughput";
+    tradeoff.subtitle = "labels: " + columns;
+    tradeoff.x_label = "throughput (kIOPS)";
+    tradeoff.y_label = "IOThread CPU (% of one CPU, summed over IOThreads)";
+    PlotSeries points;
+    points.name = "sweep point";
+    points.line = false;
+    for (size_t i = 0; i < result.points.size(); ++i) {
+        points.x.push_back(metric_leaf(result.reports[i], "iops")["mean"].get<double>() / 1e3);
+        points.y.push_back(100 * metric_leaf(result.reports[i], "cpu.iothread_util")["mean"].get<double>());
+        points.labels.push_back(short_label(result.points[i].vary));
+    }
+    tradeoff.series.push_back(std::move(points));
+
+    constexpr size_t kMaxHistograms = 10;
+    std::vector<std::pair<std::string, const ojson*>> named;
+    for (size_t i = 0; i < result.points.size() && i < kMaxHistograms; ++i)
+        named.emplace_back(short_label(result.points[i].vary), &result.reports[i]);
+    const std::string title =
+        std::string("poll.ns histogram per point") + (result.points.size() > kMaxHistograms ? " (first 10)" : "");
+    const std::vector<std::string> files = {(fs::path(dir) / "tradeoff.svg").string(),
+                                            (fs::path(dir) / "poll-histogram.svg").string()};
+    write_file_atomic(files[0], render_svg(tradeoff));
+    PlotChart histogram = poll_histogram_chart(title, named);
+    histogram.subtitle = "legend: " + columns;
+    write_file_atomic(files[1], render_svg(histogram));
+    return files;
+}
+
+std::function<void(const SweepProgress&)> stderr_progress(const std::string& label, bool tty) {
+    struct State {
+        double last_line_s = -1e9;
+    };
+    auto state = std::make_shared<State>();
+    return [label, tty, state](const SweepProgress& p) {
+        const std::string counts = std::to_string(p.done) + "/" + std::to_string(p.total) + " points" +
+                                   (p.cached ? " (" + std::to_string(p.cached) + " cached)" : "");
+        const std::string times = clock_text(p.elapsed_s) + " elapsed, ETA " + clock_text(p.done == p.total ? 0 : p.eta_s);
+        if (tty) {
+            constexpr int kWidth = 30;
+            const int filled = p.total ? kWidth * p.done / p.total : kWidth;
+            std::cerr << "\r" << label << " [" << std::string(filled, '#') << std::string(kWidth - filled, '.') << "] "
+                      << counts << ", " << times << "\033[K" << (p.done == p.total ? "\n" : "") << std::flush;
+            return;
+        }
+        // Logs get a line every few seconds, not one per point.
+        if (p.done != p.total && p.elapsed_s - state->last_line_s < 5.0 && p.done != p.cached) return;
+        state->last_line_s = p.elapsed_s;
+        std::cerr << label << ": " << counts << ", " << times << "\n";
+    };
+}
+
+}  // namespace pollsim

@@ -1,0 +1,124 @@
+// Parameter sweeps (issue 3 item 1): a YAML file names a base config, fixed
+// overrides and the keys to vary; every combination is one point, run as an
+// independent configuration. Finished points are cached on disk under a key
+// derived from the resolved configuration, so an interrupted sweep resumes.
+//
+// Sweep file:
+//   base: ../default.yaml            # config, relative to this file (required)
+//   set:  {duration: 1s}             # fixed --set overrides (optional)
+//   vary:                            # each key a list; cartesian product
+//     workload.rw: [randread, randwrite]
+//   zip:                             # optional: each group's lists move together
+//     - {policy: [legacy, weighted], iothread.poll-weight: [0, 3]}
+// Axes nest in the order written: the first is the outermost loop.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/config.h"
+
+namespace pollsim {
+
+// One dimension of the product: one `vary` key, or one `zip` group.
+struct SweepAxis {
+    std::vector<std::string> keys;
+    std::vector<std::vector<std::string>> values;  // values[i][k]: key k at position i
+    size_t size() const { return values.size(); }
+};
+
+struct SweepSpec {
+    std::string file;                // for messages and reports
+    std::string dir;                 // relative paths in the file resolve here
+    std::string base_path;           // resolved against the sweep file
+    std::vector<std::pair<std::string, std::string>> sets;  // fixed overrides
+    std::vector<SweepAxis> axes;
+
+    // "key=value" for apply_set, with file paths (profile, workload.trace)
+    // resolved against the sweep file rather than the working directory.
+    std::string assignment(const std::string& key, const std::string& value) const;
+
+    std::vector<std::string> varied_keys() const;
+    size_t point_count() const;
+};
+
+// (key, value) for each varied key, in column order.
+using Assignment = std::vector<std::pair<std::string, std::string>>;
+
+struct SweepPoint {
+    Assignment vary;
+    std::vector<std::string> sets;  // every override applied to the base, in order
+    Config config;
+    std::string key;  // cache key: hash of the resolved config and the version
+};
+
+// Reads and checks a sweep file (falls back to the copy embedded in the
+// binary for paths under configs/). Throws InputError "FILE:LINE:COL: key
+// 'vary.x': ..." for unknown keys, empty or ragged lists and a missing base.
+SweepSpec load_sweep(const std::string& path);
+SweepSpec parse_sweep(const std::string& text, const std::string& name, const std::string& base_dir);
+
+// The cartesian product, first axis outermost.
+std::vector<Assignment> expand(const SweepSpec& spec);
+
+// Loads every point's configuration, so that any bad value is reported
+// before anything runs. `extra_sets` apply after the file's `set:` and
+// before the varied values. Every point runs its replications on one thread.
+std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<std::string>& extra_sets = {});
+
+// Hex FNV-1a of the version and the configuration JSON minus where it came
+// from (file names), so moving or renaming files keeps the cache valid.
+std::string point_key(const Config& config);
+
+struct SweepProgress {
+    int done = 0;       // points finished, cached ones included
+    int total = 0;
+    int cached = 0;     // of those, taken from the cache
+    double elapsed_s = 0;
+    double eta_s = -1;  // -1 while unknown
+};
+
+struct SweepOptions {
+    std::string cache_dir;  // DIR/points; "" keeps nothing on disk
+    int threads = 0;        // points in parallel; 0: all cores
+    std::function<void(const SweepProgress&)> progress;
+};
+
+struct SweepResult {
+    std::vector<std::string> columns;  // the varied keys
+    std::vector<SweepPoint> points;
+    std::vector<nlohmann::ordered_json> reports;  // run JSON per point, without run.wall_s
+    int ran = 0, cached = 0;
+    double wall_s = 0;
+};
+
+SweepResult run_points(std::vector<SweepPoint> points, std::vector<std::string> columns, const SweepOptions& options);
+
+// The metrics of results.csv, as paths into the run JSON's "metrics".
+const std::vector<std::string>& csv_metrics();
+std::string results_csv(const SweepResult& result);
+nlohmann::ordered_json results_json(const SweepResult& result, const std::string& sweep_file);
+// DIR/results.csv and DIR/results.json, atomically.
+void write_results(const SweepResult& result, const std::string& sweep_file, const std::string& dir);
+
+// `sweep --plot`: DIR/tradeoff.svg (IOThread CPU against throughput, one
+// marker per point) and DIR/poll-histogram.svg (poll.ns histogram per point;
+// the first 10 points if there are more). Returns the files written.
+std::vector<std::string> write_sweep_plots(const SweepResult& result, const std::string& dir);
+
+// A progress printer for stderr: a redrawn bar with ETA on a terminal,
+// otherwise a plain line every few seconds and at the end.
+std::function<void(const SweepProgress&)> stderr_progress(const std::string& label, bool tty);
+
+// Looks a metric up by dotted path ("cpu.iothread_util") in a run report's
+// metrics; returns its {"mean","ci95","values"} leaf.
+const nlohmann::ordered_json& metric_leaf(const nlohmann::ordered_json& report, const std::string& path);
+
+// Number formatting shared by every generated file: shortest form that
+// round-trips for the precision we report, and stable across runs.
+std::string format_number(double v, int significant = 10);
+
+}  // namespace pollsim

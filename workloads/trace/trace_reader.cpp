@@ -1,0 +1,133 @@
+// The reader every format shares: reads lines, hands them to the format's
+// parser, and sorts what comes out within a bounded window.
+#include "workloads/trace/trace_reader.h"
+
+#include <fstream>
+#include <queue>
+
+#include "sim/error.h"
+#include "workloads/trace/trace_parse.h"
+
+namespace pollsim {
+
+namespace {
+
+using trace::LineParser;
+using trace::ParseError;
+
+class StreamingReader final : public TraceReader, private trace::RecordSink {
+public:
+    StreamingReader(std::string path, std::string format, std::unique_ptr<LineParser> parser,
+                    const TraceOptions& options)
+        : path_(std::move(path)), format_(std::move(format)), parser_(std::move(parser)), options_(options),
+          in_(path_) {
+        if (!in_) throw InputError(path_ + ": cannot open trace file");
+        if (options_.reorder_window < 1) options_.reorder_window = 1;
+    }
+
+    bool next(TraceRecord& rec) override {
+        for (;;) {
+            // Keep the window full before handing out its oldest record: a
+            // record can then arrive up to reorder_window lines late and
+            // still leave in order.
+            while (!eof_ && static_cast<int64_t>(heap_.size()) < options_.reorder_window) read_line();
+            if (heap_.empty()) return false;
+            rec = heap_.top().rec;
+            heap_.pop();
+            last_out_ns_ = rec.submit_ns;
+            any_out_ = true;
+            if (options_.device_filter < 0 || rec.device == options_.device_filter) return true;
+        }
+    }
+    int64_t skipped() const override { return skipped_; }
+    int64_t ignored() const override { return ignored_; }
+    bool timed() const override { return parser_->timed(); }
+    const std::string& format() const override { return format_; }
+    const std::string& path() const override { return path_; }
+
+private:
+    struct Held {
+        TraceRecord rec;
+        uint64_t seq;  // arrival order breaks ties, so equal times keep file order
+        bool operator<(const Held& o) const {  // priority_queue keeps the largest on top
+            return rec.submit_ns != o.rec.submit_ns ? rec.submit_ns > o.rec.submit_ns : seq > o.seq;
+        }
+    };
+
+    void read_line() {
+        if (!std::getline(in_, line_)) {
+            eof_ = true;
+            if (in_.bad()) throw InputError(path_ + ": read error");
+            parser_->finish(*this);
+            return;
+        }
+        ++line_no_;
+        if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+        const std::string_view text = trace::trim(line_);
+        if (text.empty()) return;
+        try {
+            parser_->parse(text, line_no_, *this);
+        } catch (const ParseError& e) {
+            if (!options_.skip_bad)
+                throw InputError(path_ + ":" + std::to_string(line_no_) + ": " + e.what() +
+                                 " (workload.skip_bad / --skip-bad skips such lines)");
+            ++skipped_;
+        }
+    }
+
+    void emit(const TraceRecord& rec) override {
+        if (any_out_ && rec.submit_ns < last_out_ns_) {
+            if (options_.skip_bad) {
+                ++skipped_;
+                return;
+            }
+            throw InputError(path_ + ":" + std::to_string(rec.line) + ": request submitted at " +
+                             std::to_string(rec.submit_ns) + " ns is older than one already replayed (" +
+                             std::to_string(last_out_ns_) + " ns): the trace is out of order by more than " +
+                             "reorder_window (" + std::to_string(options_.reorder_window) +
+                             " records); raise workload.reorder_window or sort the file");
+        }
+        heap_.push(Held{rec, seq_++});
+    }
+    void ignore() override { ++ignored_; }
+
+    std::string path_, format_;
+    std::unique_ptr<LineParser> parser_;
+    TraceOptions options_;
+    std::ifstream in_;
+    std::string line_;
+    int64_t line_no_ = 0;
+    bool eof_ = false;
+    std::priority_queue<Held> heap_;  // at most reorder_window (+ one line's records)
+    uint64_t seq_ = 0;
+    int64_t last_out_ns_ = 0;
+    bool any_out_ = false;
+    int64_t skipped_ = 0, ignored_ = 0;
+};
+
+}  // namespace
+
+const std::vector<std::string>& trace_formats() {
+    static const std::vector<std::string> formats = {"csv", "jsonl", "blkparse", "fio-iolog", "fio-lat", "qemu-log"};
+    return formats;
+}
+
+std::unique_ptr<TraceReader> open_trace(const std::string& path, const std::string& format,
+                                        const TraceOptions& options) {
+    const std::string f = format.empty() || format == "auto" ? detect_trace_format(path) : format;
+    std::unique_ptr<LineParser> parser;
+    if (f == "csv") parser = trace::make_csv_parser();
+    else if (f == "jsonl") parser = trace::make_jsonl_parser();
+    else if (f == "blkparse") parser = trace::make_blkparse_parser();
+    else if (f == "fio-iolog") parser = trace::make_fio_iolog_parser();
+    else if (f == "fio-lat") parser = trace::make_fio_lat_parser(path);
+    else if (f == "qemu-log") parser = trace::make_qemu_log_parser();
+    else {
+        std::string known = "auto";
+        for (const auto& k : trace_formats()) known += ", " + k;
+        throw InputError(path + ": unknown trace format '" + f + "' (known: " + known + ")");
+    }
+    return std::make_unique<StreamingReader>(path, f, std::move(parser), options);
+}
+
+}  // namespace pollsim

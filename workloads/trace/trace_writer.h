@@ -1,0 +1,48 @@
+// Writes requests in the native CSV or JSON Lines format (native.h), e.g.
+// for `pollsim trace synth`. Requests may be handed over in completion order:
+// a bounded heap puts them back in submission order, which is exact as long
+// as no request is overtaken by more than `sort_window` later ones (the
+// reader's reorder window absorbs the rest).
+#pragma once
+#include <cstdint>
+#include <fstream>
+#include <queue>
+#include <string>
+
+#include "workloads/trace/trace_reader.h"
+
+namespace pollsim {
+
+class TraceWriter {
+public:
+    // format: csv | jsonl. The file is written to PATH.tmp.PID and renamed
+    // over PATH by close(), so a failed run leaves no half file.
+    TraceWriter(std::string path, std::string format, const std::string& comment = "", size_t sort_window = 65536);
+    ~TraceWriter();
+    void add(const TraceRecord& rec);
+    void close();
+    int64_t written() const { return written_; }
+
+    // csv or jsonl from the file name's extension; throws InputError otherwise.
+    static std::string format_for(const std::string& path);
+
+private:
+    struct Held {
+        TraceRecord rec;
+        uint64_t seq;
+        bool operator<(const Held& o) const {
+            return rec.submit_ns != o.rec.submit_ns ? rec.submit_ns > o.rec.submit_ns : seq > o.seq;
+        }
+    };
+    void write(const TraceRecord& rec);
+
+    std::string path_, tmp_path_, format_;
+    size_t sort_window_;
+    std::ofstream out_;
+    std::priority_queue<Held> heap_;
+    uint64_t seq_ = 0;
+    int64_t written_ = 0;
+    bool closed_ = false;
+};
+
+}  // namespace pollsim
