@@ -13,10 +13,13 @@ std::string quoted(std::string_view s) {
 }
 }  // namespace
 
+// Inline rather than std::isspace: trimming runs for every field of every line.
+inline bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
 std::string_view trim(std::string_view s) {
     size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+    while (b < e && blank(s[b])) ++b;
+    while (e > b && blank(s[e - 1])) --e;
     return s.substr(b, e - b);
 }
 
@@ -89,10 +92,15 @@ int64_t decimal_seconds_to_ns(std::string_view field, const char* what) {
 }
 
 Op to_op(std::string_view field) {
-    std::string s(field);
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (s == "read" || s == "r") return Op::read;
-    if (s == "write" || s == "w") return Op::write;
+    // Case-insensitive without building a string: this runs once per record.
+    auto is = [&](std::string_view word) {
+        if (field.size() != word.size()) return false;
+        for (size_t i = 0; i < word.size(); ++i)
+            if (std::tolower(static_cast<unsigned char>(field[i])) != word[i]) return false;
+        return true;
+    };
+    if (is("read") || is("r")) return Op::read;
+    if (is("write") || is("w")) return Op::write;
     throw ParseError("unknown op " + quoted(field) + " (expected read or write)");
 }
 

@@ -1,0 +1,274 @@
+// Trace replay against a fake guest (no engine): it records every submission,
+// fires timers in time order and completes each request a fixed time after
+// its service time, so replay can be checked request by request.
+// Closed-loop replay of a synthesized trace against the synthetic run it came
+// from (within its confidence interval) needs the engine and is left to an
+// engine-level test (FORMATS.md, "Not done yet").
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "sim/error.h"
+#include "workloads/trace/trace_reader.h"
+#include "workloads/workloads.h"
+
+using namespace pollsim;
+
+namespace {
+
+const std::string kTraces = POLLSIM_TEST_DATA "/traces/";
+
+class FakeGuest final : public GuestApi {
+public:
+    FakeGuest(int devices, int queues, int64_t extra_latency_ns = 0, int64_t default_service_ns = 100'000)
+        : devices_(devices), queues_(queues), extra_ns_(extra_latency_ns), default_service_ns_(default_service_ns) {}
+
+    int64_t now_ns() const override { return now_; }
+    void submit(IoRequest req) override {
+        req.t_sub_ns = now_;
+        submitted.push_back(req);
+        ++in_flight_;
+        max_in_flight = std::max(max_in_flight, in_flight_);
+        const int64_t svc = req.service_ns >= 0 ? req.service_ns : default_service_ns_;
+        events_.push(Event{now_ + svc + extra_ns_, seq_++, false, 0, req});
+    }
+    void timer_at(int64_t t_ns, uint64_t cookie) override {
+        CHECK(t_ns >= now_);
+        ++pending_timers_;
+        max_pending_timers = std::max(max_pending_timers, pending_timers_);
+        events_.push(Event{t_ns, seq_++, true, cookie, {}});
+    }
+    int devices() const override { return devices_; }
+    int queues() const override { return queues_; }
+    void count_skipped(int64_t n) override { skipped += n; }
+
+    // Runs until no event is left or the next is at or after end_ns.
+    void run(Workload& w, int64_t end_ns) {
+        w.start(*this);
+        while (!events_.empty() && events_.top().t_ns < end_ns) {
+            const Event e = events_.top();
+            events_.pop();
+            now_ = e.t_ns;
+            if (e.timer) {
+                --pending_timers_;
+                w.on_timer(*this, e.cookie);
+            } else {
+                --in_flight_;
+                w.on_complete(*this, e.req);
+            }
+        }
+    }
+
+    std::vector<IoRequest> submitted;
+    int64_t skipped = 0;
+    int max_pending_timers = 0;
+    int64_t max_in_flight = 0;
+
+private:
+    struct Event {
+        int64_t t_ns;
+        uint64_t seq;
+        bool timer;
+        uint64_t cookie;
+        IoRequest req;
+        bool operator<(const Event& o) const { return t_ns != o.t_ns ? t_ns > o.t_ns : seq > o.seq; }
+    };
+    int devices_, queues_;
+    int64_t extra_ns_, default_service_ns_;
+    int64_t now_ = 0;
+    uint64_t seq_ = 0;
+    int pending_timers_ = 0;
+    int64_t in_flight_ = 0;
+    std::priority_queue<Event> events_;
+};
+
+WorkloadConfig trace_config(const std::string& file, const std::string& replay) {
+    WorkloadConfig c;
+    c.type = "trace";
+    c.trace = kTraces + file;
+    c.replay = replay;
+    return c;
+}
+
+std::vector<TraceRecord> records_of(const std::string& file) {
+    auto r = open_trace(kTraces + file, "auto");
+    std::vector<TraceRecord> v;
+    TraceRecord rec;
+    while (r->next(rec)) v.push_back(rec);
+    return v;
+}
+
+constexpr int64_t kForever = INT64_MAX / 4;
+
+}  // namespace
+
+TEST_CASE("open-loop replay reproduces the trace's requests and arrival times exactly") {
+    for (const char* file : {"blkparse/two_devices.txt", "fio/randrw.iolog", "fio/randrw_lat.1.log",
+                             "qemu/luring.log", "qemu/virtio_blk.log", "native/requests.csv"}) {
+        CAPTURE(file);
+        const auto recs = records_of(file);
+        auto w = make_trace_workload(trace_config(file, "open"), 1);
+        FakeGuest g(16, 1);
+        g.run(*w, kForever);
+        REQUIRE(g.submitted.size() == recs.size());
+        CHECK(g.max_pending_timers == 1);
+        for (size_t i = 0; i < recs.size(); ++i) {
+            CAPTURE(i);
+            CHECK(g.submitted[i].t_sub_ns == recs[i].submit_ns - recs[0].submit_ns);
+            CHECK(g.submitted[i].service_ns == recs[i].replay_service_ns());
+            CHECK(g.submitted[i].device == recs[i].device % 16);
+            CHECK(g.submitted[i].op == recs[i].op);
+            if (recs[i].bytes >= 0) CHECK(g.submitted[i].bytes == recs[i].bytes);
+        }
+    }
+}
+
+TEST_CASE("open loop: speed, device and queue mapping, defaults from the config") {
+    SUBCASE("speed 2 halves every time") {
+        auto cfg = trace_config("native/requests.csv", "open");
+        cfg.speed = 2.0;
+        auto w = make_trace_workload(cfg, 1);
+        FakeGuest g(16, 1);
+        g.run(*w, kForever);
+        REQUIRE(g.submitted.size() == 5);
+        CHECK(g.submitted[1].t_sub_ns == 5000);   // (11000 - 1000) / 2
+        CHECK(g.submitted[4].t_sub_ns == 19500);  // (40000 - 1000) / 2
+    }
+    SUBCASE("devices and queues wrap onto the config's") {
+        auto cfg = trace_config("native/arrivals.csv", "open");
+        cfg.rw = "randwrite";
+        cfg.bs = 65536;
+        auto w = make_trace_workload(cfg, 1);
+        FakeGuest g(2, 2);
+        g.run(*w, kForever);
+        REQUIRE(g.submitted.size() == 5);
+        // vq3 -> device 3 mod 2 = 1, queue (3 / 2) mod 2 = 1; vq3.1 keeps queue 1; vq15 -> 1, (15/2) mod 2 = 1
+        CHECK(g.submitted[0].device == 0);
+        CHECK(g.submitted[0].queue == 0);
+        CHECK(g.submitted[1].device == 1);
+        CHECK(g.submitted[1].queue == 1);
+        CHECK(g.submitted[2].queue == 1);
+        CHECK(g.submitted[4].device == 1);
+        CHECK(g.submitted[4].queue == 1);
+        // per-arrival records take op and size from workload.rw and bs
+        CHECK(g.submitted[0].op == Op::write);
+        CHECK(g.submitted[0].bytes == 65536);
+        CHECK(g.submitted[0].service_ns == -1);
+        // two arrivals at 5000 ns go at once
+        CHECK(g.submitted[1].t_sub_ns == 5000);
+        CHECK(g.submitted[2].t_sub_ns == 5000);
+    }
+    SUBCASE("sequential access is recognised from offsets") {
+        auto w = make_trace_workload(trace_config("native/requests.csv", "open"), 1);
+        FakeGuest g(16, 1);
+        g.run(*w, kForever);
+        REQUIRE(g.submitted.size() == 5);
+        CHECK(g.submitted[0].random);         // device 0, offset 0: first
+        CHECK_FALSE(g.submitted[3].random);   // device 0, offset 4096 after 0 + 4096
+        CHECK_FALSE(g.submitted[4].random);   // device 0, offset 8192 after 4096 + 4096
+    }
+}
+
+TEST_CASE("open loop: loop repeats the trace, offset by its span plus one mean gap") {
+    auto cfg = trace_config("native/requests.csv", "open");
+    cfg.loop = true;
+    auto w = make_trace_workload(cfg, 1);
+    FakeGuest g(16, 1);
+    const int64_t period = 39000 + 39000 / 4;  // span 1000..40000, 5 requests
+    g.run(*w, 3 * period);
+    REQUIRE(g.submitted.size() == 15);
+    for (int i = 0; i < 5; ++i) {
+        CHECK(g.submitted[5 + i].t_sub_ns == g.submitted[i].t_sub_ns + period);
+        CHECK(g.submitted[10 + i].t_sub_ns == g.submitted[i].t_sub_ns + 2 * period);
+    }
+    CHECK(g.max_pending_timers == 1);
+}
+
+TEST_CASE("open loop refuses what it cannot replay") {
+    CHECK_THROWS_WITH_AS(make_trace_workload(trace_config("fio/randrw_v2.iolog", "open"), 1),
+                         doctest::Contains("replay it closed loop"), InputError);
+    WorkloadConfig none;
+    none.type = "trace";
+    CHECK_THROWS_AS(make_trace_workload(none, 1), InputError);
+    auto cfg = trace_config("native/requests.csv", "open");
+    cfg.trace += ".missing";
+    CHECK_THROWS_WITH_AS(make_trace_workload(cfg, 1), doctest::Contains("cannot open"), InputError);
+}
+
+TEST_CASE("skipped lines reach GuestApi::count_skipped once") {
+    const std::string path = (std::filesystem::temp_directory_path() / "pollsim_test_skip_replay.csv").string();
+    {
+        std::ofstream(path) << "submit_ns,op\n0,read\n5,bogus\n10,read\nxx,read\n20,write\n";
+    }
+    for (const char* mode : {"open", "closed"}) {
+        CAPTURE(mode);
+        WorkloadConfig cfg;
+        cfg.type = "trace";
+        cfg.trace = path;
+        cfg.replay = mode;
+        cfg.skip_bad = true;
+        cfg.loop = true;
+        auto w = make_trace_workload(cfg, 1);
+        FakeGuest g(1, 1, 0, 1);
+        g.run(*w, 200);
+        CHECK(g.skipped == 2);
+        CHECK(g.submitted.size() > 3);
+    }
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("closed loop with a guest that completes at the recorded times reproduces the trace") {
+    // Each stream keeps its recorded concurrency and gaps, so when completions
+    // come exactly when they came in the recording, so do submissions.
+    for (const char* file : {"blkparse/two_devices.txt", "qemu/luring.log", "qemu/virtio_blk.log",
+                             "fio/randrw_lat.1.log", "native/requests.csv"}) {
+        CAPTURE(file);
+        auto recs = records_of(file);
+        auto w = make_trace_workload(trace_config(file, "closed"), 1);
+        FakeGuest g(16, 1);
+        g.run(*w, kForever);
+        REQUIRE(g.submitted.size() == recs.size());
+        std::vector<int64_t> want, got;
+        for (const auto& r : recs) want.push_back(r.submit_ns - recs[0].submit_ns);
+        for (const auto& s : g.submitted) got.push_back(s.t_sub_ns);
+        std::sort(want.begin(), want.end());
+        std::sort(got.begin(), got.end());
+        CHECK(got == want);
+    }
+}
+
+TEST_CASE("closed loop: a slower guest slows the replay (throughput responds)") {
+    const auto recs = records_of("blkparse/two_devices.txt");
+    const int64_t recorded_span = recs.back().submit_ns - recs.front().submit_ns;
+    auto w = make_trace_workload(trace_config("blkparse/two_devices.txt", "closed"), 1);
+    FakeGuest g(16, 1, 200'000);  // every request completes 200 us late
+    g.run(*w, kForever);
+    REQUIRE(g.submitted.size() == recs.size());
+    int64_t last = 0;
+    for (const auto& s : g.submitted) last = std::max(last, s.t_sub_ns);
+    CHECK(last > recorded_span + 1'000'000);
+    CHECK(g.max_pending_timers <= 2);  // one per stream (trace device)
+    // Open loop ignores the guest: same span as recorded.
+    auto o = make_trace_workload(trace_config("blkparse/two_devices.txt", "open"), 1);
+    FakeGuest g2(16, 1, 200'000);
+    g2.run(*o, kForever);
+    CHECK(g2.submitted.back().t_sub_ns == recorded_span);
+}
+
+TEST_CASE("closed loop without recorded completions: iodepth per trace device, think between") {
+    auto cfg = trace_config("fio/randrw_v2.iolog", "closed");
+    cfg.iodepth = 4;
+    cfg.think = Dist::constant(1000);
+    auto w = make_trace_workload(cfg, 1);
+    FakeGuest g(16, 1, 0, 100'000);  // fixed 100 us service (the trace has none)
+    g.run(*w, kForever);
+    REQUIRE(g.submitted.size() == 297);
+    CHECK(g.max_in_flight == 4);
+    for (int i = 0; i < 4; ++i) CHECK(g.submitted[i].t_sub_ns == 0);
+    CHECK(g.submitted[4].t_sub_ns == 101'000);  // completion at 100 us + think 1 us
+}
