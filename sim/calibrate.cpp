@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 #include <sstream>
+#include <stdexcept>
 #include <yaml-cpp/yaml.h>
 
 #include "sim/error.h"
@@ -95,7 +96,8 @@ ojson moved_cost(const ojson& cost, const FitParameter& p, double value, const s
     const std::string dist = cost.value("dist", "");
     ojson out = cost;
     if (dist == "lognormal" || dist == "exponential") {
-        out["mean_ns"] = p.scale ? mean * value : value;
+        // Whole nanoseconds: the written profile then says exactly what was simulated.
+        out["mean_ns"] = static_cast<int64_t>(std::llround(p.scale ? mean * value : value));
     } else if (dist == "uniform") {
         out["lo_ns"] = static_cast<int64_t>(std::llround(cost["lo_ns"].get<double>() * factor));
         out["hi_ns"] = static_cast<int64_t>(std::llround(cost["hi_ns"].get<double>() * factor));
@@ -202,8 +204,10 @@ NelderMeadResult nelder_mead(const std::function<double(const Eigen::VectorXd&)>
 
         double spread_x = 0;
         for (const auto& v : simplex) spread_x = std::max(spread_x, (v - simplex[static_cast<size_t>(best)]).cwiseAbs().maxCoeff());
+        // A simulated objective is jagged at small scales: once the simplex
+        // is this small its f values differ by noise, so size alone decides.
         const bool flat = fv[worst] - fv[best] <= opt.f_tolerance * (1.0 + std::abs(fv[best]));
-        if ((flat && spread_x <= opt.x_tolerance) || spread_x <= opt.x_tolerance * 1e-3) {
+        if (flat || spread_x <= opt.x_tolerance) {
             res.converged = true;
             break;
         }
@@ -272,20 +276,47 @@ double from_unit(const FitParameter& p, double u) {
 
 }  // namespace
 
+Eigen::MatrixXd halton_points(int count, int dims) {
+    static const int primes[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37};
+    if (dims > 12) throw std::invalid_argument("halton_points: at most 12 dimensions");
+    Eigen::MatrixXd pts(count, dims);
+    for (int i = 0; i < count; ++i) {
+        for (int d = 0; d < dims; ++d) {
+            // Radical inverse of i+1 in base p (index 0 would be the origin).
+            double f = 1, r = 0;
+            for (int k = i + 1; k > 0; k /= primes[d]) {
+                f /= primes[d];
+                r += f * (k % primes[d]);
+            }
+            pts(i, d) = r;
+        }
+    }
+    return pts;
+}
+
 FitResult fit_parameters(const std::vector<FitParameter>& params, const Eigen::VectorXd& start,
-                         const std::function<double(const Eigen::VectorXd&)>& objective,
-                         const NelderMeadOptions& options) {
+                         const std::function<double(const Eigen::VectorXd&)>& objective, const FitOptions& options) {
     const auto n = static_cast<Eigen::Index>(params.size());
     auto values_of = [&](const Eigen::VectorXd& u) {
         Eigen::VectorXd v(n);
         for (Eigen::Index i = 0; i < n; ++i) v[i] = from_unit(params[static_cast<size_t>(i)], u[i]);
         return v;
     };
-    Eigen::VectorXd u0(n);
-    for (Eigen::Index i = 0; i < n; ++i) u0[i] = to_unit(params[static_cast<size_t>(i)], start[i]);
-    const NelderMeadResult nm = nelder_mead([&](const Eigen::VectorXd& u) { return objective(values_of(u)); }, u0,
-                                            Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n), options);
-    return {values_of(nm.x), nm.f, nm.evaluations, nm.converged, nm.best_f};
+    auto f = [&](const Eigen::VectorXd& u) { return objective(values_of(u)); };
+
+    Eigen::VectorXd best_u(n);
+    for (Eigen::Index i = 0; i < n; ++i) best_u[i] = to_unit(params[static_cast<size_t>(i)], start[i]);
+    double best_f = f(best_u);
+    const Eigen::MatrixXd design = halton_points(options.design_points, static_cast<int>(n));
+    for (Eigen::Index k = 0; k < design.rows(); ++k) {
+        const double fk = f(design.row(k).transpose());
+        if (fk < best_f) best_f = fk, best_u = design.row(k).transpose();
+    }
+    const int spent = 1 + options.design_points;
+    NelderMeadOptions nm_options = options.nelder_mead;
+    nm_options.max_evaluations = std::max(n + 2, static_cast<Eigen::Index>(nm_options.max_evaluations - spent));
+    const NelderMeadResult nm = nelder_mead(f, best_u, Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n), nm_options);
+    return {values_of(nm.x), nm.f, spent + nm.evaluations, nm.converged, nm.best_f};
 }
 
 // ---- writing the fitted profile ----

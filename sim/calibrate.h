@@ -79,8 +79,8 @@ Eigen::VectorXd rounded_values(const std::vector<FitParameter>& params, const Ei
 struct NelderMeadOptions {
     int max_evaluations = 150;
     double initial_step = 0.2;      // simplex edge in the unit cube
-    double f_tolerance = 1e-3;      // stop when the simplex's f values agree this well...
-    double x_tolerance = 1e-3;      // ...and its vertices this closely (unit cube)
+    double f_tolerance = 1e-6;      // stop when the simplex's f values agree this well (relative),
+    double x_tolerance = 1e-3;      // or its vertices lie this close (unit cube)
 };
 
 struct NelderMeadResult {
@@ -96,19 +96,31 @@ NelderMeadResult nelder_mead(const std::function<double(const Eigen::VectorXd&)>
                              const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
                              const NelderMeadOptions& options = {});
 
+// `count` points of the Halton sequence in the unit cube of `dims`
+// dimensions (at most 12): deterministic and evenly spread.
+Eigen::MatrixXd halton_points(int count, int dims);
+
+struct FitOptions {
+    // Nelder-Mead is local. Before it starts, the start point and this many
+    // Halton points over the whole box are evaluated and the best one seeds
+    // the simplex, so a poor hand-made start does not decide the outcome.
+    int design_points = 0;
+    NelderMeadOptions nelder_mead;
+};
+
 // The calibration path: parameter values <-> unit cube (log scale between
-// positive bounds), Nelder-Mead in the cube, values back. `objective` takes
-// parameter values. `start` must lie within the bounds (it is clamped).
+// positive bounds), design points and Nelder-Mead in the cube, values back.
+// `objective` takes parameter values. `start` is clamped into the bounds.
 struct FitResult {
     Eigen::VectorXd values;
     double objective = 0;
-    int evaluations = 0;
+    int evaluations = 0;          // design points included
     bool converged = false;
-    std::vector<double> best_f;
+    std::vector<double> best_f;   // best value after each Nelder-Mead iteration
 };
 FitResult fit_parameters(const std::vector<FitParameter>& params, const Eigen::VectorXd& start,
                          const std::function<double(const Eigen::VectorXd&)>& objective,
-                         const NelderMeadOptions& options = {});
+                         const FitOptions& options = {});
 
 // The source profile YAML with the fitted values applied, a header saying
 // where it came from, and its name suffixed "-calibrated".

@@ -237,9 +237,8 @@ CoverLetterRun run_cover_letter(const TablesOptions& options) {
         }
         offset += sizes[s];
     }
-    run.a.ran = pooled.ran;
-    run.a.cached = pooled.cached;
-    run.a.wall_s = pooled.wall_s;
+    run.ran = pooled.ran;
+    run.cached = pooled.cached;
     run.rows_a = table_a(run.a);
     run.rows_b = table_b(run.b);
     run.rows_c = table_c(run.c);

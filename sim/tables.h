@@ -71,6 +71,7 @@ struct CoverLetterRun {
     std::vector<RowB> rows_b;
     std::vector<RowC> rows_c;
     nlohmann::ordered_json published;
+    int ran = 0, cached = 0;  // points run now / taken from the cache (shared points count once)
 };
 
 struct TablesOptions {

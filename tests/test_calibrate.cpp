@@ -100,15 +100,26 @@ TEST_CASE("fit_parameters recovers known parameters through the calibration's co
         CHECK(v[1] <= 100000);
         return (curve(v[0], v[1]) - target).squaredNorm();
     };
-    NelderMeadOptions opt;
-    opt.max_evaluations = 600;
-    opt.x_tolerance = 1e-8;
-    opt.f_tolerance = 1e-14;
+    FitOptions opt;
+    opt.design_points = 10;
+    opt.nelder_mead.max_evaluations = 600;
+    opt.nelder_mead.x_tolerance = 1e-8;
+    opt.nelder_mead.f_tolerance = 1e-14;
     const FitResult fit = fit_parameters(params, Eigen::Vector2d(1.0, 1000), objective, opt);
     CHECK(fit.values[0] == doctest::Approx(a_true).epsilon(1e-3));
     CHECK(fit.values[1] == doctest::Approx(tau_true).epsilon(1e-3));
     CHECK(fit.evaluations == calls);
     CHECK(fit.objective < 1e-8);
+}
+
+TEST_CASE("Halton points spread over the unit cube") {
+    const Eigen::MatrixXd p = halton_points(8, 3);
+    CHECK(p(0, 0) == doctest::Approx(0.5));
+    CHECK(p(1, 0) == doctest::Approx(0.25));
+    CHECK(p(0, 1) == doctest::Approx(1.0 / 3));
+    CHECK(p(2, 2) == doctest::Approx(3.0 / 5));
+    CHECK(p.minCoeff() > 0);
+    CHECK(p.maxCoeff() < 1);
 }
 
 TEST_CASE("calibration sections: read, merged by name, checked") {

@@ -370,3 +370,45 @@ TEST_CASE("trace stats summarise in one pass") {
     CHECK(j["inter_arrival"]["max_ns"].get<int64_t>() >= j["inter_arrival"]["p99_ns"].get<int64_t>());
     CHECK(s.to_text().find("requests       60") != std::string::npos);
 }
+
+TEST_CASE("blkparse: D starts a request when the trace has no Q; unmatched ends are ignored") {
+    TempTrace t("donly.blk",
+                "  8,0    1        1     0.000010000     0  C   R 8 + 8 [0]\n"        // began before the trace
+                "  8,0    0        1     0.000100000   697  D   W 100 + 16 [fio]\n"
+                "  8,16   0        2     0.000150000   697  D  RS 200 + 8 [fio]\n"
+                "  8,0    0        3     0.000200000   697  D   N 0 + 0 [fio]\n"      // no data: ignored
+                "  8,16   1        2     0.000350000     0  C  RS 200 + 8 [0]\n"
+                "  8,0    1        3     0.000400000     0  C   W 100 + 16 [0]\n"
+                "CPU0 (8,0):\n Reads Queued:           0,        0KiB\n");
+    auto r = open_trace(t.path, "auto");
+    std::vector<TraceRecord> v;
+    TraceRecord rec;
+    while (r->next(rec)) v.push_back(rec);
+    REQUIRE(v.size() == 2);
+    CHECK(v[0].op == Op::write);
+    CHECK(v[0].bytes == 16 * 512);
+    CHECK(v[0].replay_service_ns() == 300'000);
+    CHECK(v[1].device == 1);
+    CHECK(v[1].replay_service_ns() == 200'000);
+    CHECK(r->ignored() == 2);
+}
+
+TEST_CASE("QEMU log: the first request family wins, other output is ignored") {
+    TempTrace t("mixed.qemu",
+                "qemu-system-s390x: warning: something unrelated\n"
+                "7@100.000010:virtio_blk_handle_write vdev 0xa req 0x1 sector 8 nsectors 16\n"
+                "7@100.000011:luring_co_submit bs 0xb s 0xc luringcb 0x2 fd 3 offset 4096 nbytes 8192 type 2\n"
+                "7@100.000030:luring_process_completion LuringState 0xc luringcb 0x2 ret 8192\n"
+                "7@100.000035:virtio_blk_rw_complete vdev 0xa req 0x1 ret 0\n");
+    CHECK(detect_trace_format(t.path) == "qemu-log");
+    auto r = open_trace(t.path, "auto");
+    std::vector<TraceRecord> v;
+    TraceRecord rec;
+    while (r->next(rec)) v.push_back(rec);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].submit_ns == 100'000'010'000);
+    CHECK(v[0].replay_service_ns() == 25'000);
+    CHECK(v[0].offset == 4096);
+    CHECK(v[0].bytes == 8192);
+    CHECK(r->ignored() == 3);
+}

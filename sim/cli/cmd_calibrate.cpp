@@ -108,7 +108,7 @@ int cmd_calibrate(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     std::string out_dir, sweeps_dir;
     std::vector<std::string> fit_sets;
-    int threads = 0, max_evaluations = 0;
+    int threads = 0, max_evaluations = 0, design_points = 0;
     bool no_fit = false, no_write = false;
     po::options_description desc("pollsim calibrate options");
     desc.add_options()
@@ -119,7 +119,10 @@ int cmd_calibrate(int argc, char** argv) {
          "directory with a.yaml, b.yaml and published.yaml")
         ("fit-set", po::value(&fit_sets)->composing(),
          "override for every point while fitting (default: duration=250ms, replications=2)")
-        ("max-evaluations", po::value(&max_evaluations)->default_value(120), "Nelder-Mead evaluation budget")
+        ("design-points", po::value(&design_points)->default_value(30),
+         "Halton points over the whole box evaluated first; the best seeds Nelder-Mead")
+        ("max-evaluations", po::value(&max_evaluations)->default_value(150),
+         "evaluation budget, design points included")
         ("threads,j", po::value(&threads)->default_value(0), "points run in parallel (0: all cores)")
         ("no-fit", po::bool_switch(&no_fit), "evaluate the source profiles' own values only")
         ("no-write", po::bool_switch(&no_write), "write no profiles and no report");
@@ -152,8 +155,12 @@ int cmd_calibrate(int argc, char** argv) {
         fit.objective = objective(start);
         fit.evaluations = 1;
     } else {
-        NelderMeadOptions options;
-        options.max_evaluations = max_evaluations;
+        FitOptions options;
+        options.design_points = design_points;
+        options.nelder_mead.max_evaluations = max_evaluations;
+        options.nelder_mead.initial_step = 0.15;
+        // 0.5 % of a parameter's (log) range: finer than the objective's noise.
+        options.nelder_mead.x_tolerance = 0.005;
         fit = fit_parameters(params, start, objective, options);
     }
     const Eigen::VectorXd fitted = rounded_values(params, fit.values);

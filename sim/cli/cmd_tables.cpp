@@ -53,7 +53,7 @@ int cmd_tables(int argc, char** argv) {
                                                  : std::max(1u, std::thread::hardware_concurrency());
     const size_t points = run.a.points.size() + run.b.points.size() + run.c.points.size();
     std::cout << "wall time " << std::fixed << std::setprecision(1) << wall_s << " s on " << threads << " threads ("
-              << points << " points, " << run.a.ran << " run, " << run.a.cached << " cached)\n";
+              << points << " points, " << run.ran << " run, " << run.cached << " cached)\n";
     return 0;
 }
 
