@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sim/error.h"
+#include "sim/source_file.h"
 #include "sim/profile.h"
 #include "sim/runner.h"
 
@@ -358,7 +359,7 @@ std::string comment_lines(const std::string& text) {
 std::string calibrated_profile_yaml(const std::string& source_text, const std::string& source_file,
                                     const std::vector<FitParameter>& params, const Eigen::VectorXd& values,
                                     const std::string& header_note) {
-    YAML::Node root = YAML::Load(source_text);
+    YAML::Node root = parse_yaml(source_text, source_file);
     const ojson profile_json = profile_to_json(profile_from_yaml(root, source_file));
     for (size_t i = 0; i < params.size(); ++i) {
         const auto& files = params[i].profiles;
@@ -440,11 +441,7 @@ CoverLetterProblem::CoverLetterProblem(const std::string& sweeps_dir, const std:
         for (const auto& p : *points) {
             const std::string source = source_of_calibrated(p.config.profile_path);
             if (std::find(sources_.begin(), sources_.end(), source) != sources_.end()) continue;
-            std::ifstream in(source);
-            if (!in) throw InputError("calibrate: cannot read source profile '" + source + "'");
-            std::stringstream text;
-            text << in.rdbuf();
-            const YAML::Node node = YAML::Load(text.str());
+            const YAML::Node node = parse_yaml(read_source(source, "calibrate: source profile").text, source);
             sources_.push_back(source);
             source_json_.push_back(profile_to_json(profile_from_yaml(node, source)));
             lists.push_back(read_fit_parameters(node, source));

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <yaml-cpp/yaml.h>
 
-#include "sim/embedded.h"
+#include "sim/source_file.h"
 #include "sim/error.h"
 #include "sim/runner.h"
 
@@ -27,7 +27,6 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-constexpr const char* kEmbedded = "embedded:";
 // Bumped when the baseline layout changes, so an old file is refused with a
 // clear message instead of being half-understood.
 constexpr const char* kBaselineFormat = "pollsim-check-baseline/1";
@@ -48,36 +47,6 @@ MetricKind kind_of(const std::string& metric) {
 
 // ---------------------------------------------------------------- suite file
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-bool readable(const std::string& path) {
-    if (path.rfind(kEmbedded, 0) == 0) return find_embedded(path.substr(strlen(kEmbedded))) != nullptr;
-    return std::ifstream(path).good();
-}
-
-// A relative path written in the suite means "beside the suite file", also
-// for the copies embedded in the binary.
-std::string resolve_beside(const std::string& dir, const std::string& path) {
-    if (path.empty() || path[0] == '/') return path;
-    if (dir.rfind(kEmbedded, 0) == 0)
-        return kEmbedded + (fs::path(dir.substr(strlen(kEmbedded))) / path).lexically_normal().string();
-    return (fs::path(dir) / path).lexically_normal().string();
-}
-
-// Values go back through apply_set, which parses YAML: a distribution map
-// travels as flow-style text.
-std::string value_text(const YAML::Node& n) {
-    if (n.IsScalar()) return n.Scalar();
-    YAML::Emitter out;
-    out << YAML::Flow << n;
-    return out.c_str();
-}
-
 struct Level {
     std::string name;
     std::vector<std::string> sets;
@@ -89,13 +58,7 @@ public:
 
     // Fills everything but the resolved scenarios.
     void parse(const std::string& text) {
-        YAML::Node root;
-        try {
-            root = YAML::Load(text);
-        } catch (const YAML::ParserException& e) {
-            throw InputError(file_ + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                             ": malformed YAML: " + e.msg);
-        }
+        const YAML::Node root = parse_yaml(text, file_);
         if (!root.IsMap()) throw InputError(file_ + ": a check suite must be a map with base, set, axes, tolerance");
         for (const auto& kv : root) {
             const std::string k = kv.first.Scalar();
@@ -119,7 +82,7 @@ private:
     void read_base(const YAML::Node& n) {
         if (!n.IsScalar() || n.Scalar().empty()) throw InputError(yaml_where(n, file_, "base") + ": expected a config path");
         base_path = resolve_beside(dir_, n.Scalar());
-        if (!readable(base_path)) throw InputError(yaml_where(n, file_, "base") + ": cannot read '" + base_path + "'");
+        if (!source_exists(base_path)) throw InputError(yaml_where(n, file_, "base") + ": cannot read '" + base_path + "'");
     }
 
     // A map of --set keys to values, checked here so that an unknown key is
@@ -127,17 +90,9 @@ private:
     std::vector<std::string> read_overrides(const YAML::Node& n, const std::string& where) {
         if (n.IsNull()) return {};
         if (!n.IsMap()) throw InputError(yaml_where(n, file_, where) + ": expected a map of key: value overrides");
-        const auto valid = valid_config_keys();
         std::vector<std::string> sets;
-        for (const auto& kv : n) {
-            const std::string key = kv.first.Scalar();
-            if (std::find(valid.begin(), valid.end(), key) == valid.end())
-                throw InputError(yaml_where(kv.first, file_, where + "." + key) +
-                                 ": unknown configuration key (`pollsim list keys` lists them)");
-            const bool is_path = key == "profile" || key == "workload.trace";
-            const std::string value = value_text(kv.second);
-            sets.push_back(key + "=" + (is_path ? resolve_beside(dir_, value) : value));
-        }
+        for (const auto& kv : n)
+            sets.push_back(file_assignment(checked_config_key(kv.first, file_, where), yaml_value_text(kv.second), dir_));
         return sets;
     }
 
@@ -398,22 +353,11 @@ double derive_tolerance(const std::string& metric, double mean, double ci95, con
 
 Suite load_suite(const std::string& path, const std::vector<std::string>& sets) {
     Suite suite;
-    std::string dir, text;
-    if (std::ifstream(path)) {
-        suite.file = path;
-        dir = fs::path(path).parent_path().string();
-        text = read_text(path);
-    } else {
-        // Not on disk: the binary carries configs/**.yaml for use outside a checkout.
-        const std::string rel = fs::path(path).lexically_normal().string();
-        const char* embedded = find_embedded(rel);
-        if (!embedded) throw InputError("cannot open check suite '" + path + "'");
-        suite.file = kEmbedded + rel;
-        dir = kEmbedded + fs::path(rel).parent_path().string();
-        text = embedded;
-    }
-    SuiteParser parser(suite.file, dir);
-    parser.parse(text);
+    // Off disk, the binary's embedded configs/**.yaml serve (use outside a checkout).
+    const SourceText src = read_source(path, "check suite", true);
+    suite.file = src.name;
+    SuiteParser parser(src.name, src.dir);
+    parser.parse(src.text);
     suite.tolerance = parser.tolerance;
 
     // Odometer over the axes, last axis fastest, so scenarios sort by the

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <yaml-cpp/yaml.h>
 
-#include "sim/embedded.h"
+#include "sim/source_file.h"
 #include "sim/error.h"
 #include "sim/yaml_reader.h"
 
@@ -16,46 +16,13 @@ namespace fs = std::filesystem;
 
 namespace pollsim {
 
-const char* find_embedded(const std::string& path) {
-    for (const auto& f : embedded_files())
-        if (path == f.path) return f.text;
-    return nullptr;
-}
-
 namespace {
-
-constexpr const char* kEmbeddedPrefix = "embedded:";
-
-std::string read_file(const std::string& path, const std::string& what) {
-    if (path.rfind(kEmbeddedPrefix, 0) == 0) {
-        if (const char* text = find_embedded(path.substr(strlen(kEmbeddedPrefix)))) return text;
-        throw InputError(what + ": no embedded file '" + path + "'");
-    }
-    std::ifstream in(path);
-    if (!in) throw InputError(what + ": cannot open '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-YAML::Node parse_yaml(const std::string& text, const std::string& name) {
-    try {
-        return YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-        throw InputError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                         ": malformed YAML: " + e.msg);
-    }
-}
 
 // Relative paths in a file resolve beside that file; paths given with --set
 // (no position in any file) resolve against the working directory.
 std::string resolve_path(const YAML::Node& node, const std::string& value, const std::string& base_dir) {
-    if (value.empty() || value[0] == '/' || node.Mark().is_null()) return value;
-    if (base_dir.rfind(kEmbeddedPrefix, 0) == 0) {
-        const std::string rel = (fs::path(base_dir.substr(strlen(kEmbeddedPrefix))) / value).lexically_normal().string();
-        return std::string(kEmbeddedPrefix) + rel;
-    }
-    return (fs::path(base_dir) / value).lexically_normal().string();
+    if (node.Mark().is_null()) return value;
+    return resolve_beside(base_dir, value);
 }
 
 void merge_into(YAML::Node target, const YAML::Node& overrides) {
@@ -93,7 +60,7 @@ void read_workload(MapReader r, WorkloadConfig& w) {
 }
 
 Profile load_profile(const std::string& path, const YAML::Node& overrides, const std::string& config_name) {
-    YAML::Node node = parse_yaml(read_file(path, config_name + ": key 'profile'"), path);
+    YAML::Node node = parse_yaml(read_source(path, config_name + ": key 'profile'").text, path);
     if (!node.IsMap()) throw InputError(path + ": a profile must be a map of costs");
     if (overrides && !overrides.IsNull()) {
         if (!overrides.IsMap()) throw InputError(yaml_where(overrides, config_name, "costs") + ": expected a map");
@@ -143,6 +110,27 @@ std::vector<std::string> valid_config_keys() {
         keys.push_back(std::string("workload.") + k);
     for (const auto& k : profile_keys()) keys.push_back("costs." + k);
     return keys;
+}
+
+std::string checked_config_key(const YAML::Node& key_node, const std::string& file, const std::string& section) {
+    const std::string key = key_node.Scalar();
+    static const std::vector<std::string> valid = valid_config_keys();
+    if (std::find(valid.begin(), valid.end(), key) == valid.end())
+        throw InputError(yaml_where(key_node, file, section + "." + key) +
+                         ": unknown configuration key (`pollsim list keys` lists them)");
+    return key;
+}
+
+std::string yaml_value_text(const YAML::Node& value) {
+    if (value.IsScalar()) return value.Scalar();
+    YAML::Emitter out;
+    out << YAML::Flow << value;
+    return out.c_str();
+}
+
+std::string file_assignment(const std::string& key, const std::string& value, const std::string& dir) {
+    const bool is_path = key == "profile" || key == "workload.trace";
+    return key + "=" + (is_path ? resolve_beside(dir, value) : value);
 }
 
 void apply_set(YAML::Node& root, const std::string& assignment) {
@@ -229,14 +217,9 @@ Config load_config_text(const std::string& text, const std::string& name, const 
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& sets, const std::string& iothread_props) {
-    if (path.empty()) {
-        const std::string name = std::string(kEmbeddedPrefix) + kDefaultConfig;
-        return load_config_text(read_file(name, "embedded default"), name,
-                                std::string(kEmbeddedPrefix) + fs::path(kDefaultConfig).parent_path().string(), sets,
-                                iothread_props);
-    }
-    return load_config_text(read_file(path, "config"), path, fs::path(path).parent_path().string(), sets,
-                            iothread_props);
+    const SourceText src = read_source(path.empty() ? std::string(kEmbeddedPrefix) + kDefaultConfig : path,
+                                       path.empty() ? "embedded default" : "config");
+    return load_config_text(src.text, src.name, src.dir, sets, iothread_props);
 }
 
 nlohmann::ordered_json config_to_json(const Config& c) {

@@ -49,6 +49,17 @@ Config load_config_text(const std::string& text, const std::string& name, const 
 void apply_set(YAML::Node& root, const std::string& assignment);
 std::vector<std::string> valid_config_keys();
 
+// Sweep and check files hold `key: value` overrides that become --set
+// assignments. The key must be one of valid_config_keys() (else InputError at
+// the key's line in `file`, under `section`).
+std::string checked_config_key(const YAML::Node& key_node, const std::string& file, const std::string& section);
+// A value as apply_set() parses it back: scalars as written, maps (a
+// distribution) as flow-style YAML.
+std::string yaml_value_text(const YAML::Node& value);
+// "key=value", with path-valued keys (profile, workload.trace) resolved
+// beside the file that wrote them (`dir`).
+std::string file_assignment(const std::string& key, const std::string& value, const std::string& dir);
+
 nlohmann::ordered_json config_to_json(const Config& c);
 
 }  // namespace pollsim

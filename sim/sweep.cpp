@@ -14,7 +14,7 @@
 #include <sstream>
 #include <yaml-cpp/yaml.h>
 
-#include "sim/embedded.h"
+#include "sim/source_file.h"
 #include "sim/error.h"
 #include "sim/plot.h"
 #include "sim/runner.h"
@@ -27,38 +27,12 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-constexpr const char* kEmbedded = "embedded:";
-
-// Values go back through apply_set, which parses YAML: maps such as
-// {dist: lognormal, mean_ns: 9000, cv: 0.5} travel as flow-style text.
-std::string value_text(const YAML::Node& n) {
-    if (n.IsScalar()) return n.Scalar();
-    YAML::Emitter out;
-    out << YAML::Flow << n;
-    return out.c_str();
-}
-
-// A relative path written in a sweep file means "beside the sweep file",
-// also for the copies embedded in the binary.
-std::string resolve_beside(const std::string& dir, const std::string& path) {
-    if (path.empty() || path[0] == '/') return path;
-    if (dir.rfind(kEmbedded, 0) == 0)
-        return kEmbedded + (fs::path(dir.substr(strlen(kEmbedded))) / path).lexically_normal().string();
-    return (fs::path(dir) / path).lexically_normal().string();
-}
-
 class SweepParser {
 public:
     SweepParser(std::string name, std::string base_dir) : name_(std::move(name)), base_dir_(std::move(base_dir)) {}
 
     SweepSpec parse(const std::string& text) {
-        YAML::Node root;
-        try {
-            root = YAML::Load(text);
-        } catch (const YAML::ParserException& e) {
-            throw InputError(name_ + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                             ": malformed YAML: " + e.msg);
-        }
+        const YAML::Node root = parse_yaml(text, name_);
         if (!root.IsMap()) throw InputError(name_ + ": a sweep file must be a map with base, set, vary, zip");
         spec_.file = name_;
         spec_.dir = base_dir_;
@@ -79,19 +53,15 @@ private:
     void read_base(const YAML::Node& n) {
         if (!n.IsScalar() || n.Scalar().empty()) throw InputError(yaml_where(n, name_, "base") + ": expected a config path");
         spec_.base_path = resolve_beside(base_dir_, n.Scalar());
-        if (spec_.base_path.rfind(kEmbedded, 0) == 0) {
-            if (!find_embedded(spec_.base_path.substr(strlen(kEmbedded))))
-                throw InputError(yaml_where(n, name_, "base") + ": no embedded config '" + spec_.base_path + "'");
-        } else if (!std::ifstream(spec_.base_path)) {
+        if (!source_exists(spec_.base_path))
             throw InputError(yaml_where(n, name_, "base") + ": cannot read '" + spec_.base_path + "'");
-        }
     }
 
     void read_set(const YAML::Node& n) {
         if (!n.IsMap()) throw InputError(yaml_where(n, name_, "set") + ": expected a map of key: value");
         for (const auto& kv : n) {
             const std::string key = checked_key(kv.first, "set");
-            spec_.sets.emplace_back(key, value_text(kv.second));
+            spec_.sets.emplace_back(key, yaml_value_text(kv.second));
         }
     }
 
@@ -132,11 +102,7 @@ private:
 
     // A key must be one `pollsim list keys` knows, and be given once.
     std::string checked_key(const YAML::Node& key_node, const std::string& section) {
-        const std::string key = key_node.Scalar();
-        static const std::vector<std::string> valid = valid_config_keys();
-        if (std::find(valid.begin(), valid.end(), key) == valid.end())
-            throw InputError(yaml_where(key_node, name_, section + "." + key) +
-                             ": unknown config key (`pollsim list keys` lists them)");
+        const std::string key = checked_config_key(key_node, name_, section);
         if (!seen_.insert(key).second)
             throw InputError(yaml_where(key_node, name_, section + "." + key) + ": key given twice in this sweep");
         return key;
@@ -146,7 +112,7 @@ private:
         if (!n.IsSequence()) throw InputError(yaml_where(n, name_, key) + ": expected a list of values");
         if (n.size() == 0) throw InputError(yaml_where(n, name_, key) + ": empty list (a sweep needs at least one value)");
         std::vector<std::string> out;
-        for (const auto& v : n) out.push_back(value_text(v));
+        for (const auto& v : n) out.push_back(yaml_value_text(v));
         return out;
     }
 
@@ -154,14 +120,6 @@ private:
     SweepSpec spec_;
     std::set<std::string> seen_;
 };
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError("sweep: cannot open '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 std::string describe(const Assignment& a) {
     std::string s;
@@ -226,8 +184,7 @@ std::string clock_text(double s) {
 }  // namespace
 
 std::string SweepSpec::assignment(const std::string& key, const std::string& value) const {
-    const bool is_path = key == "profile" || key == "workload.trace";
-    return key + "=" + (is_path ? resolve_beside(dir, value) : value);
+    return file_assignment(key, value, dir);
 }
 
 std::vector<std::string> SweepSpec::varied_keys() const {
@@ -247,12 +204,9 @@ SweepSpec parse_sweep(const std::string& text, const std::string& name, const st
 }
 
 SweepSpec load_sweep(const std::string& path) {
-    if (std::ifstream(path)) return parse_sweep(read_text(path), path, fs::path(path).parent_path().string());
-    // Not on disk: the binary carries configs/**.yaml for use outside a checkout.
-    const std::string rel = fs::path(path).lexically_normal().string();
-    if (const char* text = find_embedded(rel))
-        return parse_sweep(text, kEmbedded + rel, kEmbedded + fs::path(rel).parent_path().string());
-    throw InputError("sweep: cannot open '" + path + "'");
+    // Off disk, the binary's embedded configs/**.yaml serve (use outside a checkout).
+    const SourceText src = read_source(path, "sweep", true);
+    return parse_sweep(src.text, src.name, src.dir);
 }
 
 std::vector<Assignment> expand(const SweepSpec& spec) {

@@ -10,6 +10,7 @@
 
 #include "sim/embedded.h"
 #include "sim/error.h"
+#include "sim/source_file.h"
 #include "sim/metrics.h"
 #include "sim/plot.h"
 #include "sim/runner.h"
@@ -152,18 +153,6 @@ std::vector<RowC> table_c(const SweepResult& c) {
 
 namespace {
 
-std::string read_sweeps_file(const std::string& dir, const std::string& name) {
-    const std::string path = (fs::path(dir) / name).string();
-    std::ifstream in(path);
-    if (in) {
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    }
-    if (const char* text = find_embedded(fs::path(path).lexically_normal().string())) return text;
-    throw InputError("tables: cannot open '" + path + "'");
-}
-
 double number_at(const YAML::Node& n, const std::string& file, const std::string& key) {
     try {
         return n.as<double>();
@@ -180,13 +169,10 @@ ojson range_at(const YAML::Node& n, const std::string& file, const std::string& 
 }  // namespace
 
 ojson load_published(const std::string& sweeps_dir) {
-    const std::string file = (fs::path(sweeps_dir) / "published.yaml").string();
-    YAML::Node root;
-    try {
-        root = YAML::Load(read_sweeps_file(sweeps_dir, "published.yaml"));
-    } catch (const YAML::ParserException& e) {
-        throw InputError(file + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
-    }
+    // Off disk, the binary's embedded configs/**.yaml serve (use outside a checkout).
+    const SourceText src = read_source((fs::path(sweeps_dir) / "published.yaml").string(), "tables", true);
+    const std::string& file = src.name;
+    const YAML::Node root = parse_yaml(src.text, file);
     ojson out;
     out["A"] = ojson::array();
     out["B"] = ojson::array();

@@ -2,6 +2,8 @@
 // declarations, cost overrides and the written profile.
 #include <doctest/doctest.h>
 
+#include "tests/test_util.h"
+
 #include <cmath>
 #include <yaml-cpp/yaml.h>
 
@@ -25,14 +27,7 @@ FitParameter param(std::string name, bool scale, double lower, double upper, std
     return p;
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    return "";
-}
+std::string error_of(const std::function<void()>& f) { return test::input_error_of(f); }
 
 const char* kProfile = R"(name: test
 syscall_ns: 2us

@@ -3,6 +3,8 @@
 // tests/data/check/ (a few ms of virtual time per scenario).
 #include <doctest/doctest.h>
 
+#include "tests/test_util.h"
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -21,30 +23,11 @@ namespace {
 
 const std::string kTinySuite = POLLSIM_TEST_DATA "/check/suite.yaml";
 
-// A fresh directory for baselines and edited suites, removed afterwards.
-struct TempDir {
-    fs::path dir;
-    explicit TempDir(const std::string& name) {
-        dir = fs::temp_directory_path() / ("pollsim-check-" + name + "-" + std::to_string(::getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    ~TempDir() { fs::remove_all(dir); }
-    std::string path(const std::string& name) const { return (dir / name).string(); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(dir / name) << text;
-        return path(name);
-    }
-};
+struct TempDir : test::ScratchDir {
+    explicit TempDir(const std::string& name) : ScratchDir("check-" + name) {}
+};  // baselines and edited suites
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    return "";
-}
+std::string error_of(const std::function<void()>& f) { return test::input_error_of(f); }
 
 struct Outcome {
     int code;
@@ -234,7 +217,7 @@ TEST_CASE("load_suite: bad suites are refused before anything runs, with file an
     CHECK(error_for("base: " + base + "\naxes: {p: {a: {}}}\ntolerance: {kk: 1}\n").find("unknown key") != std::string::npos);
     // A bad value surfaces with the scenario that carries it.
     CHECK(error_for("base: " + base + "\naxes: {p: {a: {workload.rw: sideways}}}\n").find("scenario 'a'") != std::string::npos);
-    CHECK(error_of([] { load_suite("/nonexistent/suite.yaml"); }).find("cannot open check suite") != std::string::npos);
+    CHECK(error_of([] { load_suite("/nonexistent/suite.yaml"); }).find("check suite: cannot open") != std::string::npos);
 }
 
 TEST_CASE("run_check: a re-run passes exactly, a perturbed policy fails, bad input exits 2") {

@@ -202,7 +202,7 @@ TEST_CASE("idle handlers leave the poll list after poll_idle_interval_ns") {
     CHECK(s.wakeups == 10);
 }
 
-TEST_CASE("guest kicks are suppressed only while polling mode is on") {
+TEST_CASE("outside polling mode every request on an idle vq kicks the guest") {
     // none policy never enters polling mode: every request on an idle vq kicks.
     Config c = test_config({"policy=none", "costs.guest_kick_ns=1us", "costs.service.randread=10s", "warmup=0",
                             "duration=1ms"});

@@ -2,6 +2,8 @@
 // very short runs.
 #include <doctest/doctest.h>
 
+#include "tests/test_util.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,34 +19,17 @@ namespace fs = std::filesystem;
 namespace {
 
 // A fresh directory with a short base config on the repository's FCP profile.
-struct SweepDir {
-    fs::path dir;
-    explicit SweepDir(const std::string& name) {
-        dir = fs::temp_directory_path() / ("pollsim-test-" + name + "-" + std::to_string(::getpid()));
-        fs::remove_all(dir);
-        fs::create_directories(dir);
+struct SweepDir : test::ScratchDir {
+    explicit SweepDir(const std::string& name) : ScratchDir("sweep-" + name) {
         write("base.yaml",
               "policy: weighted\n"
               "workload: {type: fio, rw: randread, numjobs: 1, iodepth: 4}\n"
               "duration: 20ms\nwarmup: 2ms\nreplications: 2\nseed: 7\n"
               "profile: " POLLSIM_SOURCE_DIR "/configs/profiles/s390x-fcp.yaml\n");
     }
-    ~SweepDir() { fs::remove_all(dir); }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(dir / name) << text;
-        return (dir / name).string();
-    }
-    std::string path(const std::string& name) const { return (dir / name).string(); }
 };
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    return "";
-}
+std::string error_of(const std::function<void()>& f) { return test::input_error_of(f); }
 
 size_t files_in(const fs::path& dir) {
     if (!fs::exists(dir)) return 0;

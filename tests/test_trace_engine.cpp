@@ -18,25 +18,6 @@ using namespace pollsim;
 
 namespace {
 
-class WriteTrace final : public RequestObserver {
-public:
-    explicit WriteTrace(TraceWriter& w) : w_(w) {}
-    void on_request(const IoRequest& req, int64_t service_ns, int64_t complete_ns) override {
-        TraceRecord r;
-        r.submit_ns = req.t_sub_ns;
-        r.complete_ns = complete_ns;
-        r.service_ns = service_ns;
-        r.device = req.device;
-        r.queue = req.queue;
-        r.op = req.op;
-        r.bytes = req.bytes;
-        w_.add(r);
-    }
-
-private:
-    TraceWriter& w_;
-};
-
 Config fcp_config(const std::vector<std::string>& extra) {
     std::vector<std::string> sets = {"profile=" POLLSIM_SOURCE_DIR "/configs/profiles/s390x-fcp.yaml",
                                      "workload.numjobs=4", "workload.iodepth=2", "duration=300ms",
@@ -68,7 +49,7 @@ TEST_CASE("closed-loop replay of a synthesized trace matches the synthetic run")
         std::vector<nlohmann::ordered_json> syn_reps, rep_reps;
         for (int k = 0; k < synthetic.replications; ++k) {
             TraceWriter out(path, "csv");
-            WriteTrace observer(out);
+            TraceRecorder observer(out);
             // The trace covers warm-up and measurement: no loop needed.
             syn_reps.push_back(replication_metrics(Simulation(synthetic, k, &observer).run(), {0}));
             out.close();

@@ -13,6 +13,7 @@
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/error.h"
+#include "sim/source_file.h"
 #include "sim/runner.h"
 
 namespace fs = std::filesystem;
@@ -48,14 +49,6 @@ std::string tables_text(const CoverLetterProblem::Evaluation& e) {
              fmt(r.throughput_hi.value.mean, 1, true) + "] cpu[" + fmt(r.cpu_lo.value.mean, 1, true) + "," +
              fmt(r.cpu_hi.value.mean, 1, true) + "] ";
     return s;
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError("calibrate: cannot read '" + path + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 ojson parameters_json(const std::vector<FitParameter>& params, const Eigen::VectorXd& start, const Eigen::VectorXd& fitted) {
@@ -178,7 +171,7 @@ int cmd_calibrate(int argc, char** argv) {
                                  values_text(params, fitted) + ".";
         for (const auto& source : problem.source_profiles()) {
             const std::string path = calibrated_path(source);
-            write_file_atomic(path, calibrated_profile_yaml(read_text(source), source, params, fitted, note));
+            write_file_atomic(path, calibrated_profile_yaml(read_source(source, "calibrate").text, source, params, fitted, note));
             std::cout << "wrote " << path << "\n";
         }
     }

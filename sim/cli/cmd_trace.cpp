@@ -52,26 +52,6 @@ int trace_stats_cmd(int argc, char** argv) {
     return 0;
 }
 
-// Collects what the engine completes; the writer restores submission order.
-class SynthObserver final : public RequestObserver {
-public:
-    explicit SynthObserver(TraceWriter& out) : out_(out) {}
-    void on_request(const IoRequest& req, int64_t service_ns, int64_t complete_ns) override {
-        TraceRecord r;
-        r.submit_ns = req.t_sub_ns;
-        r.complete_ns = complete_ns;
-        r.service_ns = service_ns;
-        r.device = req.device;
-        r.queue = req.queue;
-        r.op = req.op;
-        r.bytes = req.bytes;
-        out_.add(r);
-    }
-
-private:
-    TraceWriter& out_;
-};
-
 int trace_synth_cmd(int argc, char** argv) {
     ConfigOptions copt;
     std::string out_path;
@@ -97,7 +77,7 @@ int trace_synth_cmd(int argc, char** argv) {
                        "pollsim trace synth " + config.source + " (policy " + config.policy + ", workload " +
                            config.workload.type + ", seed " + std::to_string(config.seed) + ", replication " +
                            std::to_string(replication) + ")");
-    SynthObserver observer(writer);
+    TraceRecorder observer(writer);
     Simulation sim(config, replication, &observer);
     sim.run();
     writer.close();

@@ -9,6 +9,7 @@
 #include <queue>
 #include <string>
 
+#include "sim/simulation.h"
 #include "workloads/trace/trace_reader.h"
 
 namespace pollsim {
@@ -43,6 +44,27 @@ private:
     uint64_t seq_ = 0;
     int64_t written_ = 0;
     bool closed_ = false;
+};
+
+// Records every request a simulation completes into a TraceWriter
+// (`trace synth`, and tests that replay what a synthetic run did).
+class TraceRecorder final : public RequestObserver {
+public:
+    explicit TraceRecorder(TraceWriter& out) : out_(out) {}
+    void on_request(const IoRequest& req, int64_t service_ns, int64_t complete_ns) override {
+        TraceRecord r;
+        r.submit_ns = req.t_sub_ns;
+        r.complete_ns = complete_ns;
+        r.service_ns = service_ns;
+        r.device = req.device;
+        r.queue = req.queue;
+        r.op = req.op;
+        r.bytes = req.bytes;
+        out_.add(r);
+    }
+
+private:
+    TraceWriter& out_;
 };
 
 }  // namespace pollsim
