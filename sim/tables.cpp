@@ -439,13 +439,20 @@ PlotSeries named_series(std::string name) {
     return s;
 }
 
-PlotChart tradeoff_chart(const CoverLetterRun& run) {
+// Both cover-letter charts plot CPU change against throughput change.
+PlotChart change_chart(std::string title, std::string subtitle) {
     PlotChart c;
-    c.title = "CPU against throughput: weighted polling vs legacy";
-    c.subtitle = "change against the legacy baseline in percent; hollow: published (cover letter)";
+    c.title = std::move(title);
+    c.subtitle = std::move(subtitle);
     c.x_label = "throughput change (%)";
     c.y_label = "IOThread CPU change (%)";
     c.zero_lines = true;
+    return c;
+}
+
+PlotChart tradeoff_chart(const CoverLetterRun& run) {
+    PlotChart c = change_chart("CPU against throughput: weighted polling vs legacy",
+                               "change against the legacy baseline in percent; hollow: published (cover letter)");
     PlotSeries sim_a = named_series("A simulated (w=3, w=2)"), pub_a = named_series("A published (w=3, w=2)");
     sim_a.line = pub_a.line = false;
     pub_a.hollow = true;
@@ -477,12 +484,8 @@ PlotChart tradeoff_chart(const CoverLetterRun& run) {
 }
 
 PlotChart table_b_chart(const CoverLetterRun& run) {
-    PlotChart c;
-    c.title = "Table B: ranges over access patterns (averaged over numjobs)";
-    c.subtitle = "shaded: published ranges; markers: simulated access patterns";
-    c.x_label = "throughput change (%)";
-    c.y_label = "IOThread CPU change (%)";
-    c.zero_lines = true;
+    PlotChart c = change_chart("Table B: ranges over access patterns (averaged over numjobs)",
+                               "shaded: published ranges; markers: simulated access patterns");
     const char* colors[] = {"#0072B2", "#D55E00"};
     for (size_t i = 0; i < run.published["B"].size(); ++i) {
         const ojson& p = run.published["B"][i];
