@@ -47,3 +47,75 @@ expect_exit(2 ${POLLSIM} frobnicate)
 expect_exit(0 ${POLLSIM} --help)
 expect_exit(0 ${POLLSIM} run --help)
 expect_match("${LAST_OUT}" "--set")
+
+# ---- recorded traces (workloads/trace/FORMATS.md) ----------------------------
+
+# trace stats: a missing file is named; a damaged line is named by file and
+# line; --skip-bad counts it instead; out of order beyond the window is refused.
+expect_exit(2 ${POLLSIM} trace stats ${OUT}/no-such-trace.csv)
+expect_match("${LAST_ERR}" "no-such-trace\\.csv: cannot open trace file")
+file(WRITE ${OUT}/damaged.csv "submit_ns,op\n0,read\n10,erase\n20,write\n")
+expect_exit(2 ${POLLSIM} trace stats ${OUT}/damaged.csv)
+expect_match("${LAST_ERR}" "damaged\\.csv:3: unknown op 'erase'")
+expect_exit(0 ${POLLSIM} trace stats ${OUT}/damaged.csv --skip-bad)
+expect_match("${LAST_OUT}" "requests +2 \\(1 reads, 1 writes")
+expect_match("${LAST_OUT}" "1 malformed skipped")
+file(WRITE ${OUT}/late.csv "submit_ns\n10\n20\n30\n5\n40\n")
+expect_exit(2 ${POLLSIM} trace stats ${OUT}/late.csv --reorder-window 2)
+expect_match("${LAST_ERR}" "late\\.csv:5: request submitted at 5 ns is older than one already replayed \\(20 ns\\)")
+
+# trace synth writes the native format, which stats and replay read back.
+expect_exit(0 ${POLLSIM} trace synth configs/default.yaml --out ${OUT}/synth.csv
+            --set duration=5ms --set warmup=0 --set workload.numjobs=2)
+if(NOT EXISTS ${OUT}/synth.csv)
+  message(FATAL_ERROR "trace synth did not write ${OUT}/synth.csv")
+endif()
+file(STRINGS ${OUT}/synth.csv synth_lines)
+list(LENGTH synth_lines synth_n)
+list(GET synth_lines 1 synth_header)
+if(synth_n LESS 12 OR NOT synth_header STREQUAL "submit_ns,complete_ns,service_ns,device,queue,op,bytes")
+  message(FATAL_ERROR "trace synth wrote ${synth_n} lines, header '${synth_header}'")
+endif()
+expect_exit(0 ${POLLSIM} trace stats ${OUT}/synth.csv --json)
+string(JSON synth_requests GET "${LAST_OUT}" requests)
+string(JSON synth_devices LENGTH "${LAST_OUT}" devices)
+math(EXPR synth_rows "${synth_n} - 2")  # comment and header
+if(NOT synth_requests EQUAL synth_rows OR NOT synth_devices EQUAL 2)
+  message(FATAL_ERROR "stats of the synthesized trace: ${synth_requests} requests (file has ${synth_rows}), ${synth_devices} devices")
+endif()
+expect_exit(2 ${POLLSIM} trace synth configs/default.yaml --out ${OUT}/synth.txt)
+expect_match("${LAST_ERR}" "must end in \\.csv or \\.jsonl")
+
+# Every format replays open and closed loop from the command line (fio iolog
+# v2 has no times: closed only, and open says so).
+set(short --set duration=20ms --set warmup=2ms --set replications=1 --set workload.loop=true)
+foreach(trace native/requests.csv native/arrivals.jsonl blkparse/two_devices.txt fio/randrw.iolog
+              fio/randrw_v2.iolog fio/randrw_lat.1.log fio/randrw_slat.1.log qemu/luring.log qemu/virtio_blk.log)
+  foreach(mode open closed)
+    if(trace STREQUAL "fio/randrw_v2.iolog" AND mode STREQUAL "open")
+      expect_exit(2 ${POLLSIM} run configs/default.yaml --set workload.type=trace
+                  --set workload.trace=tests/data/traces/${trace} --set workload.replay=open ${short})
+      expect_match("${LAST_ERR}" "randrw_v2\\.iolog: .*replay it closed loop")
+      continue()
+    endif()
+    expect_exit(0 ${POLLSIM} run configs/default.yaml --set workload.type=trace
+                --set workload.trace=tests/data/traces/${trace} --set workload.replay=${mode} ${short}
+                --json ${OUT}/replay.json)
+    file(READ ${OUT}/replay.json report)
+    string(JSON completed GET "${report}" run requests_completed)
+    if(completed LESS 10)
+      message(FATAL_ERROR "${trace} ${mode}: only ${completed} requests completed")
+    endif()
+  endforeach()
+endforeach()
+
+# Bad traces in a run: clear message naming file (and line), exit 2, no result file.
+expect_exit(2 ${POLLSIM} run configs/default.yaml --set workload.type=trace
+            --set workload.trace=${OUT}/no-such-trace.csv --json ${OUT}/bad-trace.json)
+expect_match("${LAST_ERR}" "no-such-trace\\.csv: cannot open trace file")
+expect_exit(2 ${POLLSIM} run configs/default.yaml --set workload.type=trace --set workload.replay=closed
+            --set workload.trace=${OUT}/damaged.csv --json ${OUT}/bad-trace.json)
+expect_match("${LAST_ERR}" "damaged\\.csv:3: unknown op 'erase'")
+if(EXISTS ${OUT}/bad-trace.json)
+  message(FATAL_ERROR "a failed trace run left ${OUT}/bad-trace.json behind")
+endif()

@@ -56,11 +56,11 @@ TEST_CASE("Pairer: bounded; the oldest leaves unfinished when full, and at the e
     Collect c;
     for (int i = 0; i < 5; ++i) p.start(static_cast<uint64_t>(i), at(i), c);
     REQUIRE(c.out.size() == 2);  // 0 and 1 pushed out
-    CHECK(c.out[0].complete_ns == -1);
+    CHECK(c.out[0].complete_ns == TraceRecord::kNoTime);
     CHECK_FALSE(p.complete(0, 9, c));  // its key was forgotten
     CHECK(p.complete(2, 9, c));
     p.flush(c);
     REQUIRE(c.out.size() == 5);
     CHECK(c.out[2].complete_ns == 9);
-    CHECK(c.out[4].complete_ns == -1);
+    CHECK(c.out[4].complete_ns == TraceRecord::kNoTime);
 }

@@ -21,13 +21,17 @@ namespace {
 
 const std::string kTraces = POLLSIM_TEST_DATA "/traces/";
 
-std::vector<TraceRecord> read_all(const std::string& path, const std::string& format = "auto",
-                                  TraceOptions opt = {}) {
-    auto r = open_trace(path, format, opt);
+// Every record the reader has left, in order.
+std::vector<TraceRecord> drain(TraceReader& r) {
     std::vector<TraceRecord> out;
     TraceRecord rec;
-    while (r->next(rec)) out.push_back(rec);
+    while (r.next(rec)) out.push_back(rec);
     return out;
+}
+
+std::vector<TraceRecord> read_all(const std::string& path, const std::string& format = "auto",
+                                  TraceOptions opt = {}) {
+    return drain(*open_trace(path, format, opt));
 }
 
 // A file in the temporary directory holding `text`, removed with the object.
@@ -52,6 +56,24 @@ std::string error_of(const std::string& path, const std::string& format = "auto"
     return "";
 }
 
+// A damaged trace and the start of the message it must give, after "FILE:".
+struct ErrorCase {
+    const char* name;
+    const char* format;
+    const char* text;
+    const char* expect;
+};
+
+void check_errors(const std::vector<ErrorCase>& cases) {
+    for (const auto& c : cases) {
+        CAPTURE(c.name);
+        TempTrace t(c.name, c.text);
+        const std::string msg = error_of(t.path, c.format);
+        CHECK(msg.rfind(t.path + ":" + c.expect, 0) == 0);
+        if (msg.rfind(t.path + ":" + c.expect, 0) != 0) MESSAGE(msg);
+    }
+}
+
 bool sorted_by_submit(const std::vector<TraceRecord>& v) {
     for (size_t i = 1; i < v.size(); ++i)
         if (v[i].submit_ns < v[i - 1].submit_ns) return false;
@@ -62,9 +84,7 @@ bool sorted_by_submit(const std::vector<TraceRecord>& v) {
 
 TEST_CASE("fio iolog v3 (real fio 3.33 output): timestamps are microseconds") {
     auto r = open_trace(kTraces + "fio/randrw.iolog", "fio-iolog");
-    std::vector<TraceRecord> v;
-    TraceRecord rec;
-    while (r->next(rec)) v.push_back(rec);
+    const auto v = drain(*r);
     REQUIRE(v.size() == 297);  // 300 lines: header, add, open, 297 I/Os
     CHECK(r->timed());
     CHECK(r->ignored() == 2);
@@ -84,9 +104,7 @@ TEST_CASE("fio iolog v3 (real fio 3.33 output): timestamps are microseconds") {
 
 TEST_CASE("fio iolog v2 has no times and says so") {
     auto r = open_trace(kTraces + "fio/randrw_v2.iolog", "auto");
-    std::vector<TraceRecord> v;
-    TraceRecord rec;
-    while (r->next(rec)) v.push_back(rec);
+    const auto v = drain(*r);
     REQUIRE(v.size() == 297);
     CHECK_FALSE(r->timed());
     CHECK(v.front().offset == 503808);
@@ -150,9 +168,7 @@ TEST_CASE("fio latency logs (real fio 3.33 output): ms time, ns value, in comple
 
 TEST_CASE("blkparse default output (real blkparse 1.3 on a built binary trace)") {
     auto r = open_trace(kTraces + "blkparse/two_devices.txt", "blkparse");
-    std::vector<TraceRecord> v;
-    TraceRecord rec;
-    while (r->next(rec)) v.push_back(rec);
+    const auto v = drain(*r);
     // 60 requests; the Q at line 49 was back-merged (M, line 50) and is not one.
     REQUIRE(v.size() == 60);
     CHECK(sorted_by_submit(v));
@@ -263,13 +279,7 @@ TEST_CASE("format auto-detection") {
 }
 
 TEST_CASE("damaged input names file and line") {
-    struct Case {
-        const char* name;
-        const char* format;
-        const char* text;
-        const char* expect;  // after "FILE:"
-    };
-    const Case cases[] = {
+    check_errors({
         {"op.csv", "csv", "submit_ns,op,bytes\n0,read,4096\n10,erase,4096\n", "3: unknown op 'erase'"},
         {"num.csv", "csv", "submit_ns,op\n0,read\n1x0,read\n", "3: bad submit_ns '1x0'"},
         {"cols.csv", "csv", "submit_ns,op,bytes\n0,read,4096\n10,read\n", "3: expected 3 fields"},
@@ -287,14 +297,7 @@ TEST_CASE("damaged input names file and line") {
         {"time.blk", "blkparse", "  8,0    3        1     0.0000x0000   697  Q   R 223490 + 8 [fio]\n", "1: bad timestamp"},
         {"ptr.qemu", "qemu-log", "1@1.000001:virtio_blk_handle_read vdev 0x1 req zz sector 0 nsectors 8\n", "1: bad req 'zz'"},
         {"miss.qemu", "qemu-log", "1@1.000001:virtio_blk_handle_read vdev 0x1 req 0x2 sector 0\n", "1: missing field 'nsectors'"},
-    };
-    for (const auto& c : cases) {
-        CAPTURE(c.name);
-        TempTrace t(c.name, c.text);
-        const std::string msg = error_of(t.path, c.format);
-        CHECK(msg.rfind(t.path + ":" + c.expect, 0) == 0);
-        if (msg.rfind(t.path + ":" + c.expect, 0) != 0) MESSAGE(msg);
-    }
+    });
 }
 
 TEST_CASE("skip_bad counts malformed lines and keeps the rest") {
@@ -302,9 +305,7 @@ TEST_CASE("skip_bad counts malformed lines and keeps the rest") {
     TraceOptions opt;
     opt.skip_bad = true;
     auto r = open_trace(t.path, "csv", opt);
-    std::vector<TraceRecord> v;
-    TraceRecord rec;
-    while (r->next(rec)) v.push_back(rec);
+    const auto v = drain(*r);
     REQUIRE(v.size() == 2);
     CHECK(v[1].submit_ns == 30);
     CHECK(r->skipped() == 3);
@@ -381,9 +382,7 @@ TEST_CASE("blkparse: D starts a request when the trace has no Q; unmatched ends 
                 "  8,0    1        3     0.000400000     0  C   W 100 + 16 [0]\n"
                 "CPU0 (8,0):\n Reads Queued:           0,        0KiB\n");
     auto r = open_trace(t.path, "auto");
-    std::vector<TraceRecord> v;
-    TraceRecord rec;
-    while (r->next(rec)) v.push_back(rec);
+    const auto v = drain(*r);
     REQUIRE(v.size() == 2);
     CHECK(v[0].op == Op::write);
     CHECK(v[0].bytes == 16 * 512);
@@ -402,13 +401,86 @@ TEST_CASE("QEMU log: the first request family wins, other output is ignored") {
                 "7@100.000035:virtio_blk_rw_complete vdev 0xa req 0x1 ret 0\n");
     CHECK(detect_trace_format(t.path) == "qemu-log");
     auto r = open_trace(t.path, "auto");
-    std::vector<TraceRecord> v;
-    TraceRecord rec;
-    while (r->next(rec)) v.push_back(rec);
+    const auto v = drain(*r);
     REQUIRE(v.size() == 1);
     CHECK(v[0].submit_ns == 100'000'010'000);
     CHECK(v[0].replay_service_ns() == 25'000);
     CHECK(v[0].offset == 4096);
     CHECK(v[0].bytes == 8192);
     CHECK(r->ignored() == 3);
+}
+
+TEST_CASE("times beyond 2^62 ns are refused with file and line, or skipped") {
+    // 2^62 = 4611686018427387904. Each case is one step past it; before the
+    // check, fio's unit conversions overflowed int64 and native times made
+    // spans that wrapped negative.
+    check_errors({
+        {"far.csv", "csv", "submit_ns,service_ns\n0,5\n9000000000000000000,5\n",
+         "3: submit time 9000000000000000000 ns is out of range"},
+        {"neg.csv", "csv", "submit_ns\n-4611686018427387904\n", "2: submit time -4611686018427387904 ns is out of range"},
+        {"svc.csv", "csv", "submit_ns,service_ns\n0,4611686018427387904\n", "2: service time 4611686018427387904 ns"},
+        {"span.csv", "csv", "submit_ns,complete_ns\n-4000000000000000000,4000000000000000000\n",
+         "2: service time 8000000000000000000 ns is out of range"},
+        // 4611686018428 ms * 1e6 = 4.611686018428e18 > 2^62; 9223372036855 ms overflowed int64 outright
+        {"big_lat.1.log", "fio-lat", "4611686018428, 100, 0, 4096\n", "1: bad time (ms) '4611686018428' (out of range"},
+        {"wrap_lat.1.log", "fio-lat", "9223372036855, 100, 0, 4096\n", "1: bad time (ms) '9223372036855' (out of range"},
+        {"big.iolog", "fio-iolog", "fio version 3 iolog\n1 f add\n4611686018427388 f read 0 4096\n",
+         "3: bad timestamp (microseconds) '4611686018427388' (out of range"},
+        {"wait.iolog", "fio-iolog", "fio version 2 iolog\nf add\nf wait 3000000000000000 0\nf wait 3000000000000000 0\n",
+         "4: the waits add up beyond 2^62 ns"},
+        {"far.blk", "blkparse", "  8,0    3        1  4611686018.427387904   697  Q   R 223490 + 8 [fio]\n",
+         "1: bad timestamp '4611686018.427387904' (out of range"},
+    });
+    SUBCASE("the largest allowed times still read, and skip_bad counts the rest") {
+        TempTrace t("edge.csv", "submit_ns,complete_ns\n-4611686018427387903,-4611686018427387903\n"
+                                "0,10\n4611686018427387903,4611686018427387903\n9000000000000000000,\n");
+        TraceOptions opt;
+        opt.skip_bad = true;
+        auto r = open_trace(t.path, "csv", opt);
+        const auto v = drain(*r);
+        REQUIRE(v.size() == 3);
+        CHECK(v[0].submit_ns == -4611686018427387903);
+        CHECK(v[2].submit_ns == 4611686018427387903);
+        CHECK(r->skipped() == 1);
+    }
+}
+
+TEST_CASE("fio latency log kind: a word of the file name, not a substring") {
+    // "5, 1000, 0, 4096, 0, 0": stamped at ms 5 with value 1000 ns.
+    const std::string line = "5, 1000, 0, 4096, 0, 0\n";
+    for (const char* name : {"translation_lat.1.log", "job_lat.1.log", "job_clat.1.log", "lat.log"}) {
+        CAPTURE(name);
+        TempTrace t(name, line);
+        const auto v = read_all(t.path, "fio-lat");
+        REQUIRE(v.size() == 1);
+        CHECK(v[0].submit_ns == 5'000'000 - 1000);  // stamped at completion
+        CHECK(v[0].complete_ns == 5'000'000);
+        CHECK(v[0].replay_service_ns() == 1000);
+    }
+    for (const char* name : {"job_slat.1.log", "clat_slat.log", "x-slat.log"}) {
+        CAPTURE(name);
+        TempTrace t(name, line);
+        const auto v = read_all(t.path, "fio-lat");
+        REQUIRE(v.size() == 1);
+        CHECK(v[0].submit_ns == 5'000'000);  // stamped at issue
+        CHECK(v[0].replay_service_ns() == -1);
+    }
+}
+
+TEST_CASE("completions on a clock below zero are recorded completions") {
+    // Only -1 means "not recorded"; -5000 .. -1000 is a 4 us request (it was
+    // taken as having no completion when -1 also stood for "none" inside).
+    TempTrace t("neg.csv", "submit_ns,complete_ns\n-5000,-1000\n-900,-1\n-800,\n");
+    const auto v = read_all(t.path, "csv");
+    REQUIRE(v.size() == 3);
+    CHECK(v[0].has_complete());
+    CHECK(v[0].complete_ns == -1000);
+    CHECK(v[0].replay_service_ns() == 4000);
+    CHECK(v[0].recorded_complete_ns() == -1000);
+    CHECK_FALSE(v[1].has_complete());
+    CHECK(v[1].replay_service_ns() == -1);
+    CHECK(v[2].recorded_complete_ns() == TraceRecord::kNoTime);
+    const TraceStats s = trace_stats(t.path, "csv");
+    CHECK(s.service_ns.count() == 1);
+    CHECK(s.service_max_ns == 4000);
 }

@@ -2,8 +2,7 @@
 // fires timers in time order and completes each request a fixed time after
 // its service time, so replay can be checked request by request.
 // Closed-loop replay of a synthesized trace against the synthetic run it came
-// from (within its confidence interval) needs the engine and is left to an
-// engine-level test (FORMATS.md, "Not done yet").
+// from (within its confidence interval) needs the engine: test_trace_engine.cpp.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "sim/error.h"
+#include "tests/test_util.h"
 #include "workloads/trace/trace_reader.h"
 #include "workloads/workloads.h"
 
@@ -87,10 +87,11 @@ private:
     std::priority_queue<Event> events_;
 };
 
+// A trace workload on `file`: a fixture under tests/data/traces, or an absolute path.
 WorkloadConfig trace_config(const std::string& file, const std::string& replay) {
     WorkloadConfig c;
     c.type = "trace";
-    c.trace = kTraces + file;
+    c.trace = file.starts_with('/') ? file : kTraces + file;
     c.replay = replay;
     return c;
 }
@@ -207,10 +208,7 @@ TEST_CASE("skipped lines reach GuestApi::count_skipped once") {
     }
     for (const char* mode : {"open", "closed"}) {
         CAPTURE(mode);
-        WorkloadConfig cfg;
-        cfg.type = "trace";
-        cfg.trace = path;
-        cfg.replay = mode;
+        auto cfg = trace_config(path, mode);
         cfg.skip_bad = true;
         cfg.loop = true;
         auto w = make_trace_workload(cfg, 1);
@@ -271,4 +269,76 @@ TEST_CASE("closed loop without recorded completions: iodepth per trace device, t
     CHECK(g.max_in_flight == 4);
     for (int i = 0; i < 4; ++i) CHECK(g.submitted[i].t_sub_ns == 0);
     CHECK(g.submitted[4].t_sub_ns == 101'000);  // completion at 100 us + think 1 us
+}
+
+TEST_CASE("closed loop: a request without a recorded end holds no slot in replay either") {
+    // The guest completes each request exactly at its recorded time; one
+    // without a recorded end takes the fake guest's default 100 us. The
+    // recording had nothing in flight when the next request went, so the
+    // replay must not wait for it: submissions reproduce the recorded times.
+    struct Case {
+        const char* name;
+        const char* text;
+        std::vector<int64_t> want;
+    };
+    const Case cases[] = {
+        // The first request has no end: it must not switch the whole trace to
+        // the iodepth model (that submitted all three at 0).
+        {"first.csv", "submit_ns,complete_ns\n0,\n100,200\n300,400\n", {0, 100, 300}},
+        // A lost completion in the middle: the third request is 150 after the
+        // second, not 150 after the second's 100 us default service.
+        {"middle.csv", "submit_ns,complete_ns\n0,100\n150,\n300,400\n", {0, 150, 300}},
+        // A clock below zero: -1000 .. -500, then -400 .. 0. Negative
+        // completions were once taken as "not recorded" (iodepth model: both at 0).
+        {"negative.csv", "submit_ns,complete_ns\n-1000,-500\n-400,0\n", {0, 600}},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.name);
+        test::ScratchDir dir("closed-noend");
+        auto w = make_trace_workload(trace_config(dir.write(c.name, c.text), "closed"), 1);
+        FakeGuest g(1, 1);
+        g.run(*w, kForever);
+        std::vector<int64_t> got;
+        for (const auto& s : g.submitted) got.push_back(s.t_sub_ns);
+        CHECK(got == c.want);
+    }
+}
+
+TEST_CASE("closed loop: loop shifts every pass by span plus one mean gap, as open loop does") {
+    // native/requests.csv, sorted: submits 1000, 11000, 25000, 30000, 40000
+    // (relative 0, 10000, 24000, 29000, 39000); period 39000 + 39000 / 4.
+    auto cfg = trace_config("native/requests.csv", "closed");
+    cfg.loop = true;
+    auto w = make_trace_workload(cfg, 1);
+    FakeGuest g(16, 1);
+    const int64_t period = 48750;
+    g.run(*w, 3 * period);
+    std::vector<int64_t> got, want;
+    for (const auto& s : g.submitted) got.push_back(s.t_sub_ns);
+    for (int pass = 0; pass < 3; ++pass)
+        for (int64_t t : {0, 10000, 24000, 29000, 39000}) want.push_back(t + pass * period);
+    std::sort(got.begin(), got.end());
+    CHECK(got == want);
+}
+
+TEST_CASE("loop over a trace spanning nearly 2^63 ns neither wraps nor refuses") {
+    // Times from -(2^62 - 1) to 2^62 - 11: the span is 2^63 - 12, and span plus
+    // one mean gap overflowed int64 into a negative period ("requests span no
+    // time"). It saturates now; the second request is beyond any run.
+    test::ScratchDir dir("loop-huge");
+    const std::string path = dir.write("huge.csv",
+                                       "submit_ns,complete_ns\n-4611686018427387903,-4611686018427387893\n"
+                                       "4611686018427387893,4611686018427387903\n");
+    for (const char* mode : {"open", "closed"}) {
+        CAPTURE(mode);
+        auto cfg = trace_config(path, mode);
+        cfg.loop = true;
+        std::unique_ptr<Workload> w;
+        REQUIRE_NOTHROW(w = make_trace_workload(cfg, 1));
+        FakeGuest g(1, 1);
+        g.run(*w, 1'000'000'000);
+        REQUIRE(g.submitted.size() == 1);
+        CHECK(g.submitted[0].t_sub_ns == 0);
+        CHECK(g.submitted[0].service_ns == 10);
+    }
 }

@@ -15,8 +15,8 @@ namespace pollsim {
 namespace {
 
 const char* kTraceUsage =
-    "usage: pollsim trace stats FILE [--format F] [--skip-bad] [--json]\n"
-    "       pollsim trace synth [CONFIG] --out FILE.csv|FILE.jsonl [--set key=value]...\n"
+    "usage: pollsim trace stats FILE [--format F] [--skip-bad] [--reorder-window N] [--json]\n"
+    "       pollsim trace synth [CONFIG] --out FILE.csv|FILE.jsonl [--set key=value]... [--replication N]\n"
     "\n"
     "  stats  request count, duration, arrival rate, inter-arrival and service-time\n"
     "         percentiles and the per-device split of a recorded trace\n"

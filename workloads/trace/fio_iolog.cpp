@@ -29,7 +29,7 @@ public:
         const size_t first = version_ == 3 ? 1 : 0;  // index of the file name
         if (tok_.size() < first + 2) throw ParseError("expected " + std::string(version_ == 3 ? "TIMESTAMP " : "") + "FILE ACTION [OFFSET LENGTH]");
         int64_t t_ns = wait_ns_;
-        if (version_ == 3) t_ns = to_nonneg(tok_[0], "timestamp (microseconds)") * 1000;
+        if (version_ == 3) t_ns = to_ns(tok_[0], 1000, "timestamp (microseconds)");
 
         const std::string_view last = tok_.back();
         if (last == "add" || last == "open" || last == "close") {
@@ -43,7 +43,10 @@ public:
         const int64_t length = to_nonneg(tok_[tok_.size() - 1], "length");
         if (action == "wait") {
             if (version_ == 3) throw ParseError("'wait' is not allowed in a version 3 iolog (timestamps replace it)");
-            wait_ns_ += offset * 1000;  // v2: OFFSET is the wait in microseconds
+            // v2: OFFSET is the wait in microseconds since the previous wait.
+            wait_ns_ += to_ns(tok_[tok_.size() - 2], 1000, "wait (microseconds)");
+            if (wait_ns_ >= kTraceTimeLimitNs)
+                throw ParseError("the waits add up beyond 2^62 ns (about 146 years)");
             out.ignore();
             return;
         }

@@ -6,13 +6,15 @@
 // Settled from fio 3.33 runs (FORMATS.md): TIME is milliseconds since the job
 // started, truncated, and stamped when the sample is taken: at completion for
 // lat and clat, at issue for slat. VALUE is nanoseconds.
-// The log kind is only in the file name, so it decides:
+// The log kind is only in the file name, so it decides (the last of the
+// words lat, clat, slat in it; none means lat):
 //   lat, clat: complete = TIME, submit = TIME - VALUE (service = VALUE);
 //   slat:      submit = TIME, no completion (replay draws the service time).
 // The 1 ms truncation makes every time up to 1 ms early; as every record
 // shares that error, relative times are off by less than 1 ms. Lines are in
 // completion order, so submission times are out of order by up to the I/O
 // depth: the reorder window sorts them.
+#include <cctype>
 #include <filesystem>
 
 #include "workloads/trace/trace_parse.h"
@@ -32,8 +34,8 @@ public:
         if (tok_.size() < 4 || tok_.size() > 6)
             throw ParseError("expected 'TIME_MS, VALUE_NS, DDIR, BS[, OFFSET][, PRIO]', found " +
                              std::to_string(tok_.size()) + " fields");
-        const int64_t t_ns = to_nonneg(tok_[0], "time (ms)") * 1'000'000;
-        const int64_t value_ns = to_nonneg(tok_[1], "latency (ns)");
+        const int64_t t_ns = to_ns(tok_[0], 1'000'000, "time (ms)");
+        const int64_t value_ns = to_ns(tok_[1], 1, "latency (ns)");
         const int64_t ddir = to_nonneg(tok_[2], "data direction");
         const int64_t bs = to_nonneg(tok_[3], "block size");
         const int64_t offset = tok_.size() == 6 ? to_nonneg(tok_[4], "offset") : -1;
@@ -66,10 +68,20 @@ private:
 }  // namespace
 
 std::unique_ptr<LineParser> make_fio_lat_parser(const std::string& path) {
+    // fio names the logs NAME_slat.N.log, NAME_clat.N.log and NAME_lat.N.log:
+    // the kind is a word of its own in the file name ("translation_lat.1.log"
+    // is a lat log, not an slat log).
     const std::string name = std::filesystem::path(path).filename().string();
     LatKind kind = LatKind::total;
-    if (name.find("slat") != std::string::npos) kind = LatKind::submission;
-    else if (name.find("clat") != std::string::npos) kind = LatKind::completion;
+    for (size_t b = 0; b < name.size();) {
+        size_t e = b;
+        while (e < name.size() && std::isalnum(static_cast<unsigned char>(name[e]))) ++e;
+        const std::string_view word = std::string_view(name).substr(b, e - b);
+        if (word == "slat") kind = LatKind::submission;
+        else if (word == "clat") kind = LatKind::completion;
+        else if (word == "lat") kind = LatKind::total;
+        b = e + 1;
+    }
     return std::make_unique<FioLatParser>(kind);
 }
 

@@ -61,6 +61,14 @@ int64_t to_nonneg(std::string_view field, const char* what) {
     return v;
 }
 
+int64_t to_ns(std::string_view field, int64_t unit_ns, const char* what) {
+    const int64_t v = to_nonneg(field, what);
+    if (v >= kTraceTimeLimitNs / unit_ns)
+        throw ParseError(std::string("bad ") + what + " " + quoted(field) +
+                         " (out of range: times must stay below 2^62 ns, about 146 years)");
+    return v * unit_ns;
+}
+
 uint64_t to_pointer(std::string_view field, const char* what) {
     if (field == "(nil)") return 0;
     std::string_view digits = field;
@@ -84,8 +92,9 @@ int64_t decimal_seconds_to_ns(std::string_view field, const char* what) {
         if (!std::isdigit(static_cast<unsigned char>(c))) throw bad();
     int64_t s = 0, f = 0;
     if (std::from_chars(whole.data(), whole.data() + whole.size(), s).ec != std::errc() ||
-        s > std::numeric_limits<int64_t>::max() / 1'000'000'000 - 1)
-        throw bad();
+        s >= kTraceTimeLimitNs / 1'000'000'000)
+        throw ParseError(std::string("bad ") + what + " " + quoted(field) +
+                         " (out of range: times must stay below 2^62 ns, about 146 years)");
     if (!frac.empty()) std::from_chars(frac.data(), frac.data() + frac.size(), f);
     for (size_t i = frac.size(); i < 9; ++i) f *= 10;
     return s * 1'000'000'000 + f;

@@ -57,6 +57,13 @@ void split(std::string_view line, char sep, std::vector<std::string_view>& out);
 int64_t to_int(std::string_view field, const char* what);
 // Same, and at least 0.
 int64_t to_nonneg(std::string_view field, const char* what);
+// Recorded times and durations must stay within +-kTraceTimeLimitNs (2^62 ns,
+// about 146 years; epoch timestamps in ns are about 2^60.6): the difference
+// of any two then fits in int64, and replay can shift and scale them.
+constexpr int64_t kTraceTimeLimitNs = int64_t{1} << 62;
+// A time field given in units of `unit_ns` (1000 for us, 1e6 for ms) in ns;
+// ParseError if the product leaves +-kTraceTimeLimitNs.
+int64_t to_ns(std::string_view field, int64_t unit_ns, const char* what);
 // A pointer as QEMU prints it ("0x55d0c3a1b2c0", "(nil)").
 uint64_t to_pointer(std::string_view field, const char* what);
 // "SECONDS.FRACTION" (up to 9 fraction digits) to ns, exactly (no floating point).

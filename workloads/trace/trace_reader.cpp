@@ -15,6 +15,19 @@ namespace {
 using trace::LineParser;
 using trace::ParseError;
 
+// Times beyond +-2^62 ns would overflow once replay subtracts, shifts or
+// scales them (trace_parse.h). Native records can hold any int64.
+std::string out_of_range(const TraceRecord& r) {
+    constexpr int64_t limit = trace::kTraceTimeLimitNs;
+    for (const auto& [name, t] : {std::pair{"submit time", r.submit_ns},
+                                  std::pair{"completion time", r.has_complete() ? r.complete_ns : 0},
+                                  std::pair{"service time", r.replay_service_ns()}})
+        if (t <= -limit || t >= limit)
+            return std::string(name) + " " + std::to_string(t) +
+                   " ns is out of range (times must stay within +-2^62 ns, about 146 years)";
+    return "";
+}
+
 class StreamingReader final : public TraceReader, private trace::RecordSink {
 public:
     StreamingReader(std::string path, std::string format, std::unique_ptr<LineParser> parser,
@@ -76,6 +89,14 @@ private:
     }
 
     void emit(const TraceRecord& rec) override {
+        if (const std::string what = out_of_range(rec); !what.empty()) {
+            if (options_.skip_bad) {
+                ++skipped_;
+                return;
+            }
+            throw InputError(path_ + ":" + std::to_string(rec.line) + ": " + what +
+                             " (workload.skip_bad / --skip-bad skips such lines)");
+        }
         if (any_out_ && rec.submit_ns < last_out_ns_) {
             if (options_.skip_bad) {
                 ++skipped_;
@@ -85,7 +106,7 @@ private:
                              std::to_string(rec.submit_ns) + " ns is older than one already replayed (" +
                              std::to_string(last_out_ns_) + " ns): the trace is out of order by more than " +
                              "reorder_window (" + std::to_string(options_.reorder_window) +
-                             " records); raise workload.reorder_window or sort the file");
+                             " records); raise workload.reorder_window (--reorder-window) or sort the file");
         }
         heap_.push(Held{rec, seq_++});
     }

@@ -18,8 +18,12 @@ namespace pollsim {
 // One recorded request. Times are the trace's own clock in ns; only
 // differences matter to replay.
 struct TraceRecord {
+    // "Not recorded" for a time. Trace clocks may run below 0 (only
+    // differences matter), so -1 cannot serve.
+    static constexpr int64_t kNoTime = INT64_MIN;
+
     int64_t submit_ns = 0;     // guest submission (or the nearest point the format records)
-    int64_t complete_ns = -1;  // completion as the recorder saw it; -1: not recorded
+    int64_t complete_ns = kNoTime;  // completion as the recorder saw it
     int64_t service_ns = -1;   // backend service time; -1: not recorded
     int32_t device = 0;        // dense trace device index (>= 0)
     int32_t queue = -1;        // recorded virtqueue; -1: not recorded
@@ -29,19 +33,21 @@ struct TraceRecord {
     int64_t offset = -1;       // byte offset; -1: not recorded
     int64_t line = 0;          // line of the submission in the file (messages)
 
+    bool has_complete() const { return complete_ns != kNoTime; }
     // What the backend should spend on it in replay: the recorded service
     // time if the trace has one, else the recorded latency; -1 lets the
     // profile draw it.
     int64_t replay_service_ns() const {
         if (service_ns >= 0) return service_ns;
-        if (complete_ns >= 0) return std::max<int64_t>(0, complete_ns - submit_ns);
+        if (has_complete()) return std::max<int64_t>(0, complete_ns - submit_ns);
         return -1;
     }
-    // When the recorder saw it finish; -1 if neither completion nor service is known.
+    // When the recorder saw it finish; kNoTime if neither completion nor
+    // service is known.
     int64_t recorded_complete_ns() const {
-        if (complete_ns >= 0) return complete_ns;
+        if (has_complete()) return complete_ns;
         if (service_ns >= 0) return submit_ns + service_ns;
-        return -1;
+        return kNoTime;
     }
 };
 

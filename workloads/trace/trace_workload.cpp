@@ -40,11 +40,19 @@ TraceOptions reader_options(const WorkloadConfig& cfg, int32_t device_filter = -
     return o;
 }
 
+// Recorded times are within +-2^62 ns (the readers check), so a difference
+// of two fits in int64; shifting by loop passes saturates instead of wrapping.
+int64_t sat_add(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
 // The time between two passes of a looped trace: its span plus one mean gap,
 // so that the first request of a pass does not land on the last of the one before.
 int64_t loop_period_ns(const std::string& path, int64_t first_ns, int64_t last_ns, int64_t count) {
     const int64_t span = last_ns - first_ns;
-    const int64_t period = span + (count > 1 ? span / (count - 1) : 0);
+    const int64_t period = sat_add(span, count > 1 ? span / (count - 1) : 0);
     if (period <= 0)
         throw InputError(path + ": workload.loop needs a trace whose requests span some time (all are at " +
                          std::to_string(first_ns) + " ns)");
@@ -83,8 +91,13 @@ private:
     std::unordered_map<int32_t, int64_t> next_offset_;  // one entry per trace device
 };
 
+// A recorded time difference (>= 0) divided by speed, at most 2^62 ns (far
+// beyond any run) so that adding it to the simulated clock cannot overflow.
 int64_t scaled(int64_t ns, double speed) {
-    return speed == 1.0 ? ns : static_cast<int64_t>(std::llround(static_cast<double>(ns) / speed));
+    constexpr int64_t limit = int64_t{1} << 62;
+    if (speed == 1.0) return std::min(ns, limit);
+    const double v = static_cast<double>(ns) / speed;
+    return v >= static_cast<double>(limit) ? limit : static_cast<int64_t>(std::llround(v));
 }
 
 // ---- open loop ------------------------------------------------------------
@@ -127,7 +140,7 @@ public:
     void on_complete(GuestApi&, const IoRequest&) override {}
 
 private:
-    int64_t due_ns() const { return start_ns_ + scaled(rec_.submit_ns + pass_offset_ns_ - first_ns_, cfg_.speed); }
+    int64_t due_ns() const { return start_ns_ + scaled(sat_add(rec_.submit_ns - first_ns_, pass_offset_ns_), cfg_.speed); }
     void schedule(GuestApi& guest) { guest.timer_at(std::max(due_ns(), guest.now_ns()), 0); }
 
     // Next record into rec_; at the end of the trace, starts the next pass if looping.
@@ -140,7 +153,7 @@ private:
             return true;
         }
         if (!cfg_.loop || count_ == 0) return false;
-        pass_offset_ns_ += loop_period_ns(cfg_.trace, first_ns_, last_ns_, count_);
+        pass_offset_ns_ = sat_add(pass_offset_ns_, loop_period_ns(cfg_.trace, first_ns_, last_ns_, count_));
         ++pass_;
         reader_ = open_trace(cfg_.trace, reader_->format(), reader_options(cfg_));
         return reader_->next(rec_);
@@ -184,7 +197,7 @@ public:
         for (size_t i = 0; i < streams_.size(); ++i) {
             Stream& s = streams_[i];
             s.reader = open_trace(cfg_.trace, format_, reader_options(cfg_, s.device));
-            s.last_recorded_ns = first_ns_;
+            s.last_recorded_ns = 0;  // the trace's first submission (times are rebased to it)
             s.last_guest_ns = guest.now_ns();
             load_head(s);
             try_schedule(guest, i);
@@ -199,10 +212,14 @@ public:
     }
 
     void on_complete(GuestApi& guest, const IoRequest& req) override {
-        Stream& s = streams_[req.tag];
+        // A request that held no slot in the recording (no recorded end) is
+        // not waited for, in the replay either.
+        if (!(req.tag & 1)) return;
+        const size_t i = req.tag >> 1;
+        Stream& s = streams_[i];
         --s.in_flight;
         s.last_guest_ns = guest.now_ns();
-        try_schedule(guest, req.tag);
+        try_schedule(guest, i);
     }
 
 private:
@@ -213,13 +230,14 @@ private:
         bool has_head = false;
         int64_t head_max_in_flight = 0;  // submit head when in_flight <= this
         int64_t head_gap_ns = 0;   // after the stream's latest guest event (scaled)
+        bool head_holds_slot = true;     // counts in in_flight until it completes
         int64_t pass_offset_ns = 0;
         // Recorded completions of the recorded requests still in flight at
         // the head's recorded submission: bounded by the recorded concurrency.
         std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> recorded_in_flight;
-        int64_t last_recorded_ns = 0;  // latest recorded submission or completion
-        int64_t in_flight = 0;         // in the guest now
-        int64_t last_guest_ns = 0;     // latest guest submission or completion
+        int64_t last_recorded_ns = 0;  // latest recorded submission or completion (rebased)
+        int64_t in_flight = 0;         // in the guest now, of those that hold a slot
+        int64_t last_guest_ns = 0;     // latest guest submission or slot holder's completion
         int64_t submitted = 0;
         bool timer_pending = false;
         Rng think_rng;
@@ -233,10 +251,10 @@ private:
         TraceRecord r;
         int64_t count = 0;
         while (reader->next(r)) {
-            if (count == 0) {
-                first_ns_ = r.submit_ns;
-                recorded_mode_ = r.recorded_complete_ns() >= 0;
-            }
+            if (count == 0) first_ns_ = r.submit_ns;
+            // Recorded concurrency drives the replay if any request has a
+            // recorded end (those without one hold no slot).
+            recorded_mode_ |= r.recorded_complete_ns() != TraceRecord::kNoTime;
             last_ns_ = std::max(last_ns_, r.submit_ns);
             ++devices_[r.device];
             ++count;
@@ -257,40 +275,46 @@ private:
     void load_head(Stream& s) {
         s.has_head = s.reader->next(s.head);
         if (!s.has_head && cfg_.loop) {
-            s.pass_offset_ns += period_ns_;
+            s.pass_offset_ns = sat_add(s.pass_offset_ns, period_ns_);
             s.reader = open_trace(cfg_.trace, format_, reader_options(cfg_, s.device));
             s.has_head = s.reader->next(s.head);
         }
         if (!s.has_head) return;
-        TraceRecord& r = s.head;
-        r.submit_ns += s.pass_offset_ns;
-        if (r.complete_ns >= 0) r.complete_ns += s.pass_offset_ns;
+        // Recorded times, rebased to the trace's first submission (so >= 0)
+        // and shifted by the loop passes, cannot overflow (trace_parse.h).
+        // The record itself keeps its times: replay takes its service time.
+        const TraceRecord& r = s.head;
+        const int64_t submit_ns = sat_add(r.submit_ns - first_ns_, s.pass_offset_ns);
+        const int64_t end = r.recorded_complete_ns();
+        s.head_holds_slot = true;
 
         if (!recorded_mode_) {
             s.head_max_in_flight = cfg_.iodepth - 1;
             s.head_gap_ns = s.submitted < cfg_.iodepth ? 0 : cfg_.think.sample(s.think_rng);
             return;
         }
-        while (!s.recorded_in_flight.empty() && s.recorded_in_flight.top() <= r.submit_ns) {
+        while (!s.recorded_in_flight.empty() && s.recorded_in_flight.top() <= submit_ns) {
             s.last_recorded_ns = std::max(s.last_recorded_ns, s.recorded_in_flight.top());
             s.recorded_in_flight.pop();
         }
         s.head_max_in_flight = static_cast<int64_t>(s.recorded_in_flight.size());
-        s.head_gap_ns = scaled(std::max<int64_t>(0, r.submit_ns - s.last_recorded_ns), cfg_.speed);
+        s.head_gap_ns = scaled(std::max<int64_t>(0, submit_ns - s.last_recorded_ns), cfg_.speed);
         // A request without a recorded end (cut off by the end of the
-        // recording) counts as finished at once: it holds no slot.
-        const int64_t end = r.recorded_complete_ns();
-        if (end > r.submit_ns) s.recorded_in_flight.push(end);
-        s.last_recorded_ns = std::max(s.last_recorded_ns, r.submit_ns);
+        // recording, or its completion lost) held no slot and left no
+        // completion to wait for: in replay it does not count in in_flight,
+        // and its completion does not move last_guest_ns.
+        s.head_holds_slot = end != TraceRecord::kNoTime && end > r.submit_ns;
+        if (s.head_holds_slot) s.recorded_in_flight.push(sat_add(submit_ns, end - r.submit_ns));
+        s.last_recorded_ns = std::max(s.last_recorded_ns, submit_ns);
     }
 
     void submit_head(GuestApi& guest, size_t i) {
         Stream& s = streams_[i];
         IoRequest req = mapper_.make(s.head, guest);
-        req.tag = i;
+        req.tag = (static_cast<uint64_t>(i) << 1) | (s.head_holds_slot ? 1 : 0);
         req.job = static_cast<int32_t>(i);
         guest.submit(req);
-        ++s.in_flight;
+        if (s.head_holds_slot) ++s.in_flight;
         ++s.submitted;
         s.last_guest_ns = guest.now_ns();
         load_head(s);

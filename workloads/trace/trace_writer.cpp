@@ -44,11 +44,14 @@ void TraceWriter::add(const TraceRecord& rec) {
 
 void TraceWriter::write(const TraceRecord& r) {
     const char* op = r.op == Op::write ? "write" : "read";
+    // -1 is "not recorded" in the native format (a synthesized trace always
+    // has the completion).
+    const int64_t complete = r.has_complete() ? r.complete_ns : -1;
     if (format_ == "csv") {
-        out_ << r.submit_ns << ',' << r.complete_ns << ',' << r.service_ns << ',' << r.device << ',' << r.queue << ','
+        out_ << r.submit_ns << ',' << complete << ',' << r.service_ns << ',' << r.device << ',' << r.queue << ','
              << op << ',' << r.bytes << '\n';
     } else {
-        out_ << "{\"submit_ns\":" << r.submit_ns << ",\"complete_ns\":" << r.complete_ns
+        out_ << "{\"submit_ns\":" << r.submit_ns << ",\"complete_ns\":" << complete
              << ",\"service_ns\":" << r.service_ns << ",\"device\":" << r.device << ",\"queue\":" << r.queue
              << ",\"op\":\"" << op << "\",\"bytes\":" << r.bytes << "}\n";
     }
