@@ -119,3 +119,15 @@ expect_match("${LAST_ERR}" "damaged\\.csv:3: unknown op 'erase'")
 if(EXISTS ${OUT}/bad-trace.json)
   message(FATAL_ERROR "a failed trace run left ${OUT}/bad-trace.json behind")
 endif()
+
+# A run with workload.skip_bad counts the damaged line and says so.
+expect_exit(0 ${POLLSIM} run configs/default.yaml --set workload.type=trace --set workload.replay=closed
+            --set workload.trace=${OUT}/damaged.csv --set workload.skip_bad=true
+            --set duration=2ms --set warmup=0 --set replications=1)
+expect_match("${LAST_OUT}" "skipped 1 malformed trace records")
+
+# check: a missing baseline or an unknown --set key is a usage error (exit 2).
+expect_exit(2 ${POLLSIM} check --baseline ${OUT}/no-such-baseline.json)
+expect_match("${LAST_ERR}" "cannot open baseline .*no-such-baseline\\.json")
+expect_exit(2 ${POLLSIM} check --baseline results/baseline.json --set no.such.key=1)
+expect_match("${LAST_ERR}" "unknown key 'no.such.key'")

@@ -95,7 +95,10 @@ void print_report(std::ostream& os, const ojson& report) {
     os << "virtual time " << fmt(c["duration_ns"].get<double>() / 1e9, 3) << " s after "
        << fmt(c["warmup_ns"].get<double>() / 1e9, 3) << " s warm-up, " << run["replications"]
        << " replications (mean ± 95% CI), " << run["requests_completed"] << " requests in "
-       << fmt(run["wall_s"].get<double>(), 2) << " s wall\n\n";
+       << fmt(run["wall_s"].get<double>(), 2) << " s wall\n";
+    if (run["skipped_records"].get<int64_t>() > 0)
+        os << "skipped " << run["skipped_records"] << " malformed trace records (workload.skip_bad; summed over replications)\n";
+    os << "\n";
 
     os << "throughput   " << mean_ci(m["iops"], 1e-3, 2) << " kIOPS   " << mean_ci(m["bytes_per_s"], 1.0 / 1048576, 1)
        << " MiB/s\n";
