@@ -3,6 +3,7 @@
 // fixture files by hand; the comments say from which line.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -223,6 +224,57 @@ TEST_CASE("QEMU log backend: luring (real qemu-storage-daemon 7.2) and virtio_bl
     }
 }
 
+TEST_CASE("QEMU log backend: real virtio-blk guest capture (qemu-system-x86_64 7.2, TCG, aio=io_uring)") {
+    // qemu/virtio_blk_real.log: 400 lines of a real log (FORMATS.md). It holds
+    // 29 virtio_blk_handle_read + 15 virtio_blk_handle_write lines (grep -c) and
+    // 43 virtio_blk_rw_complete; the handle_read on line 393 has no
+    // rw_complete before the cut, so 44 requests of which 43 have an end. The
+    // luring_* lines of the same requests (the other family) are ignored.
+    const std::string path = kTraces + "qemu/virtio_blk_real.log";
+    const auto v = read_all(path);
+    REQUIRE(v.size() == 44);
+    CHECK(sorted_by_submit(v));
+    int writes = 0, ended = 0, dev0 = 0, dev0_writes = 0;
+    for (const auto& x : v) {
+        writes += x.op == Op::write;
+        ended += x.has_complete();
+        dev0 += x.device == 0;
+        dev0_writes += x.device == 0 && x.op == Op::write;
+        CHECK(x.bytes == 4096);  // every request is nsectors 8
+    }
+    CHECK(writes == 15);
+    CHECK(ended == 43);
+    // vdev 0x55c381a3d1b0 (first seen, device 0): 22 handle_* lines, 10 of them writes
+    CHECK(dev0 == 22);
+    CHECK(dev0_writes == 10);
+    // line 2: "6117@1795593711.913835:virtio_blk_handle_read vdev 0x55c381a3d1b0 req 0x7fdd5c003160
+    // sector 127008 nsectors 8", rw_complete of that req on line 14 at .915563
+    CHECK(v[0].submit_ns == 1'795'593'711'913'835'000);
+    CHECK(v[0].device == 0);
+    CHECK(v[0].op == Op::read);
+    CHECK(v[0].offset == 127008 * 512);
+    CHECK(v[0].replay_service_ns() == 1'728'000);
+    CHECK(v[0].line == 2);
+    // line 8: handle_read on the other vdev at .914249, 414 us after line 2; rw_complete line 17 at .915586
+    CHECK(v[1].device == 1);
+    CHECK(v[1].submit_ns - v[0].submit_ns == 414'000);
+    CHECK(v[1].offset == 32784 * 512);
+    CHECK(v[1].replay_service_ns() == 1'337'000);
+    // line 38: the first handle_write (sector 40712), completed on line 52 at .937573
+    const auto w = std::find_if(v.begin(), v.end(), [](const TraceRecord& x) { return x.op == Op::write; });
+    REQUIRE(w != v.end());
+    CHECK(w->line == 38);
+    CHECK(w->offset == 40712 * 512);
+    CHECK(w->replay_service_ns() == 1'300'000);
+    // line 393: handle_read at 712.033271 of req 0x7fdd5c003e60, which vdev 0x55c38191a2e0
+    // completed on line 390 just before; this request has no end in the file.
+    CHECK(v.back().line == 393);
+    CHECK(v.back().device == 0);
+    CHECK(v.back().submit_ns == 1'795'593'712'033'271'000);
+    CHECK_FALSE(v.back().has_complete());
+    CHECK(v.back().replay_service_ns() == -1);
+}
+
 TEST_CASE("native CSV and JSON Lines") {
     for (const char* name : {"native/requests.csv", "native/requests.jsonl"}) {
         CAPTURE(name);
@@ -262,6 +314,7 @@ TEST_CASE("format auto-detection") {
         {"fio/randrw_lat.1.log", "fio-lat"},       {"fio/prio_lat.1.log", "fio-lat"},
         {"blkparse/two_devices.txt", "blkparse"}, {"qemu/luring.log", "qemu-log"},
         {"qemu/virtio_blk.log", "qemu-log"},      {"native/requests.csv", "csv"},
+        {"qemu/virtio_blk_real.log", "qemu-log"},
         {"native/arrivals.csv", "csv"},           {"native/requests.jsonl", "jsonl"},
         {"native/arrivals.jsonl", "jsonl"},
     };

@@ -110,7 +110,8 @@ constexpr int64_t kForever = INT64_MAX / 4;
 
 TEST_CASE("open-loop replay reproduces the trace's requests and arrival times exactly") {
     for (const char* file : {"blkparse/two_devices.txt", "fio/randrw.iolog", "fio/randrw_lat.1.log",
-                             "qemu/luring.log", "qemu/virtio_blk.log", "native/requests.csv"}) {
+                             "qemu/luring.log", "qemu/virtio_blk.log", "qemu/virtio_blk_real.log",
+                             "native/requests.csv"}) {
         CAPTURE(file);
         const auto recs = records_of(file);
         auto w = make_trace_workload(trace_config(file, "open"), 1);
@@ -223,7 +224,7 @@ TEST_CASE("skipped lines reach GuestApi::count_skipped once") {
 TEST_CASE("closed loop with a guest that completes at the recorded times reproduces the trace") {
     // Each stream keeps its recorded concurrency and gaps, so when completions
     // come exactly when they came in the recording, so do submissions.
-    for (const char* file : {"blkparse/two_devices.txt", "qemu/luring.log", "qemu/virtio_blk.log",
+    for (const char* file : {"blkparse/two_devices.txt", "qemu/luring.log", "qemu/virtio_blk.log", "qemu/virtio_blk_real.log",
                              "fio/randrw_lat.1.log", "native/requests.csv"}) {
         CAPTURE(file);
         auto recs = records_of(file);
