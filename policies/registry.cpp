@@ -1,12 +1,10 @@
 // The policy table: a new policy is one new file and one line here. Also the
 // handling of QEMU's iothread properties shared by every policy.
-#include <algorithm>
-
-#include "sim/ops_table.h"
 #include <charconv>
 #include <stdexcept>
 
 #include "policies/policies.h"
+#include "sim/ops_table.h"
 
 namespace pollsim {
 

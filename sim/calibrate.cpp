@@ -496,23 +496,13 @@ std::vector<SweepPoint> CoverLetterProblem::with_values(const std::vector<SweepP
 }
 
 CoverLetterProblem::Evaluation CoverLetterProblem::evaluate(const Eigen::VectorXd& values) const {
-    std::vector<SweepPoint> all = with_values(points_a_, spec_a_, values);
-    auto b = with_values(points_b_, spec_b_, values);
-    const size_t n_a = all.size();
-    std::move(b.begin(), b.end(), std::back_inserter(all));
     SweepOptions options;
     options.threads = threads_;
-    SweepResult pooled = run_points(std::move(all), {}, options);
-
-    SweepResult ra, rb;
-    for (size_t i = 0; i < pooled.points.size(); ++i) {
-        SweepResult& part = i < n_a ? ra : rb;
-        part.points.push_back(std::move(pooled.points[i]));
-        part.reports.push_back(std::move(pooled.reports[i]));
-    }
+    const PooledResult pooled =
+        run_pooled({with_values(points_a_, spec_a_, values), with_values(points_b_, spec_b_, values)}, options);
     Evaluation e;
-    e.a = table_a(ra);
-    e.b = table_b(rb);
+    e.a = table_a(pooled.parts[0]);
+    e.b = table_b(pooled.parts[1]);
     e.residuals = calibration_residuals(e.a, e.b, published_);
     e.objective = e.residuals.squaredNorm();
     return e;

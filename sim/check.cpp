@@ -18,6 +18,7 @@
 #include "sim/source_file.h"
 #include "sim/error.h"
 #include "sim/runner.h"
+#include "sim/sweep.h"
 
 namespace fs = std::filesystem;
 
@@ -62,7 +63,7 @@ public:
         if (!root.IsMap()) throw InputError(file_ + ": a check suite must be a map with base, set, axes, tolerance");
         for (const auto& kv : root) {
             const std::string k = kv.first.Scalar();
-            if (k == "base") read_base(kv.second);
+            if (k == "base") base_path = read_base_path(kv.second, file_, dir_);
             else if (k == "set") fixed_sets = read_overrides(kv.second, "set");
             else if (k == "axes") read_axes(kv.second);
             else if (k == "tolerance") read_tolerance(kv.second);
@@ -79,12 +80,6 @@ public:
     ToleranceRule tolerance;
 
 private:
-    void read_base(const YAML::Node& n) {
-        if (!n.IsScalar() || n.Scalar().empty()) throw InputError(yaml_where(n, file_, "base") + ": expected a config path");
-        base_path = resolve_beside(dir_, n.Scalar());
-        if (!source_exists(base_path)) throw InputError(yaml_where(n, file_, "base") + ": cannot read '" + base_path + "'");
-    }
-
     // A map of --set keys to values, checked here so that an unknown key is
     // reported at its line rather than as a bare "--set" error later.
     std::vector<std::string> read_overrides(const YAML::Node& n, const std::string& where) {
@@ -150,15 +145,6 @@ private:
 
     std::string file_, dir_;
 };
-
-uint64_t fnv1a64(const std::string& text) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : text) {
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 void flatten_into(const ojson& node, const std::string& prefix, ojson& out) {
     for (const auto& [key, value] : node.items()) {
@@ -401,14 +387,7 @@ Suite load_suite(const std::string& path, const std::vector<std::string>& sets) 
     return suite;
 }
 
-std::string config_hash(const Config& config) {
-    ojson j = config_to_json(config);
-    j.erase("source");
-    j.erase("profile_path");
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(j.dump())));
-    return buf;
-}
+std::string config_hash(const Config& config) { return config_fingerprint(config); }
 
 ojson flatten_metrics(const ojson& report) {
     ojson out = ojson::object();

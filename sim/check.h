@@ -65,7 +65,7 @@ struct Suite {
 // so any bad key or value is reported before anything runs.
 Suite load_suite(const std::string& path, const std::vector<std::string>& sets = {});
 
-// Hex FNV-1a of the resolved configuration without its file names, so that
+// config_fingerprint (sim/sweep.h) of the resolved configuration, unsalted:
 // moving the suite keeps the hash and editing any value (profile included)
 // changes it.
 std::string config_hash(const Config& config);

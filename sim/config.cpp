@@ -1,18 +1,12 @@
 #include "sim/config.h"
 
 #include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <yaml-cpp/yaml.h>
 
-#include "sim/source_file.h"
 #include "sim/error.h"
+#include "sim/source_file.h"
 #include "sim/yaml_reader.h"
-
-namespace fs = std::filesystem;
 
 namespace pollsim {
 
@@ -33,7 +27,7 @@ void merge_into(YAML::Node target, const YAML::Node& overrides) {
     }
 }
 
-void read_workload(MapReader r, WorkloadConfig& w) {
+void read_workload(MapReader r, WorkloadConfig& w, const std::string& base_dir) {
     r.read_choice("type", w.type, [] {
         std::vector<std::string> names;
         for (const auto& o : workload_table()) names.emplace_back(o.name);
@@ -49,7 +43,7 @@ void read_workload(MapReader r, WorkloadConfig& w) {
     r.read_dist("on_ns", w.on_ns);
     r.read_dist("off_ns", w.off_ns);
     r.read("trace", w.trace);
-    if (!w.trace.empty() && r.has("trace")) w.trace = resolve_path(r.node("trace"), w.trace, fs::path(r.file()).parent_path().string());
+    if (!w.trace.empty() && r.has("trace")) w.trace = resolve_path(r.node("trace"), w.trace, base_dir);
     r.read_choice("format", w.format, {"auto", "csv", "jsonl", "blkparse", "fio-iolog", "fio-lat", "qemu-log"});
     r.read_choice("replay", w.replay, {"open", "closed"});
     r.read("speed", w.speed, 1e-6, 1e6);
@@ -99,6 +93,11 @@ void set_path(YAML::Node node, const std::vector<std::string>& parts, size_t i, 
     set_path(node[parts[i]], parts, i + 1, value);
 }
 
+bool is_config_key(const std::string& key) {
+    static const std::vector<std::string> valid = valid_config_keys();
+    return std::find(valid.begin(), valid.end(), key) != valid.end();
+}
+
 }  // namespace
 
 std::vector<std::string> valid_config_keys() {
@@ -114,8 +113,7 @@ std::vector<std::string> valid_config_keys() {
 
 std::string checked_config_key(const YAML::Node& key_node, const std::string& file, const std::string& section) {
     const std::string key = key_node.Scalar();
-    static const std::vector<std::string> valid = valid_config_keys();
-    if (std::find(valid.begin(), valid.end(), key) == valid.end())
+    if (!is_config_key(key))
         throw InputError(yaml_where(key_node, file, section + "." + key) +
                          ": unknown configuration key (`pollsim list keys` lists them)");
     return key;
@@ -139,10 +137,9 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
         throw InputError("--set '" + assignment + "': expected key=value");
     const std::string key = assignment.substr(0, eq);
     const std::string value = assignment.substr(eq + 1);
-    const auto keys = valid_config_keys();
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+    if (!is_config_key(key)) {
         std::string list;
-        for (const auto& k : keys) list += "\n  " + k;
+        for (const auto& k : valid_config_keys()) list += "\n  " + k;
         throw InputError("--set: unknown key '" + key + "'; valid keys:" + list);
     }
     YAML::Node parsed;
@@ -198,7 +195,7 @@ Config load_config_text(const std::string& text, const std::string& name, const 
     r.read("iothreads", c.iothreads, 1, 256);
     r.read("devices", c.devices, 1, 4096);
     r.read("queues", c.queues, 1, 256);
-    read_workload(MapReader(r.node("workload"), name, "workload"), c.workload);
+    read_workload(MapReader(r.node("workload"), name, "workload"), c.workload, base_dir);
     r.read_duration("duration", c.duration_ns);
     r.read_duration("warmup", c.warmup_ns);
     if (c.duration_ns <= 0) throw InputError(r.where(root["duration"], "duration") + ": must be > 0");
@@ -217,8 +214,10 @@ Config load_config_text(const std::string& text, const std::string& name, const 
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& sets, const std::string& iothread_props) {
+    // Like sweep, check and tables: a path missing on disk that names an
+    // embedded config (configs/...) reads that copy, so runs work anywhere.
     const SourceText src = read_source(path.empty() ? std::string(kEmbeddedPrefix) + kDefaultConfig : path,
-                                       path.empty() ? "embedded default" : "config");
+                                       path.empty() ? "embedded default" : "config", /*embedded_fallback=*/true);
     return load_config_text(src.text, src.name, src.dir, sets, iothread_props);
 }
 

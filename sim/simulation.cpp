@@ -15,13 +15,13 @@ uint64_t replication_seed(uint64_t seed, int replication) {
     uint64_t x = seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(replication + 1));
     return splitmix64(x);
 }
-}  // namespace
 
-static std::unique_ptr<Workload> make_configured_workload(const Config& config, int replication) {
+std::unique_ptr<Workload> make_configured_workload(const Config& config, int replication) {
     const WorkloadOps* wops = find_workload(config.workload.type);
     if (!wops) throw InputError("unknown workload type '" + config.workload.type + "' (known: " + workload_names() + ")");
     return wops->create(config.workload, Rng(replication_seed(config.seed, replication), kWorkloadStream).next());
 }
+}  // namespace
 
 Simulation::Simulation(const Config& config, int replication, RequestObserver* observer)
     : Simulation(config, replication, make_configured_workload(config, replication), observer) {}

@@ -38,7 +38,7 @@ public:
         spec_.dir = base_dir_;
         for (const auto& kv : root) {
             const std::string k = kv.first.Scalar();
-            if (k == "base") read_base(kv.second);
+            if (k == "base") spec_.base_path = read_base_path(kv.second, name_, base_dir_);
             else if (k == "set") read_set(kv.second);
             else if (k == "vary") read_vary(kv.second);
             else if (k == "zip") read_zip(kv.second);
@@ -50,13 +50,6 @@ public:
     }
 
 private:
-    void read_base(const YAML::Node& n) {
-        if (!n.IsScalar() || n.Scalar().empty()) throw InputError(yaml_where(n, name_, "base") + ": expected a config path");
-        spec_.base_path = resolve_beside(base_dir_, n.Scalar());
-        if (!source_exists(spec_.base_path))
-            throw InputError(yaml_where(n, name_, "base") + ": cannot read '" + spec_.base_path + "'");
-    }
-
     void read_set(const YAML::Node& n) {
         if (!n.IsMap()) throw InputError(yaml_where(n, name_, "set") + ": expected a map of key: value");
         for (const auto& kv : n) {
@@ -252,14 +245,22 @@ std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<
     return points;
 }
 
-std::string point_key(const Config& config) {
+std::string config_fingerprint(const Config& config, const std::string& prefix) {
     ojson j = config_to_json(config);
     j.erase("source");
     j.erase("profile_path");
     char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx",
-                  static_cast<unsigned long long>(fnv1a64(std::string(POLLSIM_VERSION) + "\n" + j.dump())));
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(prefix + j.dump())));
     return buf;
+}
+
+std::string point_key(const Config& config) { return config_fingerprint(config, std::string(POLLSIM_VERSION) + "\n"); }
+
+std::string read_base_path(const YAML::Node& n, const std::string& file, const std::string& dir) {
+    if (!n.IsScalar() || n.Scalar().empty()) throw InputError(yaml_where(n, file, "base") + ": expected a config path");
+    std::string path = resolve_beside(dir, n.Scalar());
+    if (!source_exists(path)) throw InputError(yaml_where(n, file, "base") + ": cannot read '" + path + "'");
+    return path;
 }
 
 SweepResult run_points(std::vector<SweepPoint> points, std::vector<std::string> columns, const SweepOptions& options) {
@@ -310,6 +311,27 @@ SweepResult run_points(std::vector<SweepPoint> points, std::vector<std::string> 
         if (duplicate_of[i] >= 0) result.reports[i] = result.reports[duplicate_of[i]];
     result.wall_s = elapsed();
     return result;
+}
+
+PooledResult run_pooled(std::vector<std::vector<SweepPoint>> groups, const SweepOptions& options) {
+    std::vector<SweepPoint> all;
+    for (auto& g : groups) std::move(g.begin(), g.end(), std::back_inserter(all));
+    SweepResult pooled = run_points(std::move(all), {}, options);
+
+    PooledResult out;
+    out.ran = pooled.ran;
+    out.cached = pooled.cached;
+    size_t offset = 0;
+    for (const auto& g : groups) {
+        SweepResult part;
+        for (size_t i = offset; i < offset + g.size(); ++i) {
+            part.points.push_back(std::move(pooled.points[i]));
+            part.reports.push_back(std::move(pooled.reports[i]));
+        }
+        offset += g.size();
+        out.parts.push_back(std::move(part));
+    }
+    return out;
 }
 
 const std::vector<std::string>& csv_metrics() {

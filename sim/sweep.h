@@ -21,6 +21,8 @@
 
 #include "sim/config.h"
 
+namespace YAML { class Node; }
+
 namespace pollsim {
 
 // One dimension of the product: one `vary` key, or one `zip` group.
@@ -69,9 +71,20 @@ std::vector<Assignment> expand(const SweepSpec& spec);
 // before the varied values. Every point runs its replications on one thread.
 std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<std::string>& extra_sets = {});
 
-// Hex FNV-1a of the version and the configuration JSON minus where it came
-// from (file names), so moving or renaming files keeps the cache valid.
+// Hex FNV-1a of `prefix` followed by the configuration JSON minus where it
+// came from (file names), so moving or renaming files keeps the hash and
+// editing any value (profile included) changes it. Sweep cache keys and
+// check's scenario hashes are both this.
+std::string config_fingerprint(const Config& config, const std::string& prefix = "");
+
+// The cache key of a point: config_fingerprint salted with the pollsim
+// version, so a new version runs every point again.
 std::string point_key(const Config& config);
+
+// The `base:` entry of a sweep or check suite file: a config path, resolved
+// beside `file` (whose directory is `dir`), that must exist. Throws
+// InputError "FILE:LINE:COL: key 'base': ...".
+std::string read_base_path(const YAML::Node& node, const std::string& file, const std::string& dir);
 
 struct SweepProgress {
     int done = 0;       // points finished, cached ones included
@@ -96,6 +109,15 @@ struct SweepResult {
 };
 
 SweepResult run_points(std::vector<SweepPoint> points, std::vector<std::string> columns, const SweepOptions& options);
+
+// Several sweeps' points run as one pool, so every core stays busy to the end
+// and points they share run once; the results are split back, one
+// SweepResult per group in order (columns left empty).
+struct PooledResult {
+    std::vector<SweepResult> parts;
+    int ran = 0, cached = 0;  // over the pool: a shared point counts once
+};
+PooledResult run_pooled(std::vector<std::vector<SweepPoint>> groups, const SweepOptions& options);
 
 // The metrics of results.csv, as paths into the run JSON's "metrics".
 const std::vector<std::string>& csv_metrics();

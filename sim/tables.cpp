@@ -115,16 +115,17 @@ std::vector<RowB> table_b(const SweepResult& b) {
     }
     std::vector<RowB> rows;
     for (const auto& [iothreads, by_rw] : groups) {
-        std::vector<RangeEnd> tp, cpu;
+        RowB row;
+        row.iothreads = iothreads;
         for (const auto& [rw, group] : by_rw) {
             std::vector<const Estimate*> t, u;
             for (const Change* c : group) t.push_back(&c->throughput_pct), u.push_back(&c->cpu_pct);
-            tp.push_back({mean_of(t), rw});
-            cpu.push_back({mean_of(u), rw});
+            row.throughput_by_rw.push_back({mean_of(t), rw});
+            row.cpu_by_rw.push_back({mean_of(u), rw});
         }
         auto by_mean = [](const RangeEnd& x, const RangeEnd& y) { return x.value.mean < y.value.mean; };
-        RowB row;
-        row.iothreads = iothreads;
+        const auto& tp = row.throughput_by_rw;
+        const auto& cpu = row.cpu_by_rw;
         row.throughput_lo = *std::min_element(tp.begin(), tp.end(), by_mean);
         row.throughput_hi = *std::max_element(tp.begin(), tp.end(), by_mean);
         row.cpu_lo = *std::min_element(cpu.begin(), cpu.end(), by_mean);
@@ -146,6 +147,8 @@ std::vector<RowC> table_c(const SweepResult& c) {
         row.time_near_max = estimate_of(replication_values(rep, "poll.time_near_max"));
         row.throughput_pct = ch.throughput_pct;
         row.cpu_pct = ch.cpu_pct;
+        row.baseline = ch.baseline;
+        row.candidate = ch.candidate;
         rows.push_back(std::move(row));
     }
     return rows;
@@ -196,32 +199,20 @@ CoverLetterRun run_cover_letter(const TablesOptions& options) {
     run.spec_c = load_sweep(sweep_path("c.yaml"));
     run.published = load_published(options.sweeps_dir);
 
-    // One pool for the three sweeps keeps every core busy to the end;
-    // points they share (same configuration) run once.
-    std::vector<SweepPoint> all;
-    std::vector<size_t> sizes;
-    for (const SweepSpec* spec : {&run.spec_a, &run.spec_b, &run.spec_c}) {
-        auto points = resolve_points(*spec, options.extra_sets);
-        sizes.push_back(points.size());
-        std::move(points.begin(), points.end(), std::back_inserter(all));
-    }
+    // One pool for the three sweeps; every point is resolved before any runs.
+    const SweepSpec* specs[] = {&run.spec_a, &run.spec_b, &run.spec_c};
+    std::vector<std::vector<SweepPoint>> groups;
+    for (const SweepSpec* spec : specs) groups.push_back(resolve_points(*spec, options.extra_sets));
     SweepOptions sweep_options;
     sweep_options.cache_dir = options.cache_dir;
     sweep_options.threads = options.threads;
     sweep_options.progress = options.progress;
-    SweepResult pooled = run_points(std::move(all), {}, sweep_options);
+    PooledResult pooled = run_pooled(std::move(groups), sweep_options);
 
-    size_t offset = 0;
     SweepResult* parts[] = {&run.a, &run.b, &run.c};
-    const SweepSpec* specs[] = {&run.spec_a, &run.spec_b, &run.spec_c};
     for (int s = 0; s < 3; ++s) {
-        SweepResult& part = *parts[s];
-        part.columns = specs[s]->varied_keys();
-        for (size_t i = offset; i < offset + sizes[s]; ++i) {
-            part.points.push_back(std::move(pooled.points[i]));
-            part.reports.push_back(std::move(pooled.reports[i]));
-        }
-        offset += sizes[s];
+        *parts[s] = std::move(pooled.parts[s]);
+        parts[s]->columns = specs[s]->varied_keys();
     }
     run.ran = pooled.ran;
     run.cached = pooled.cached;
@@ -412,12 +403,10 @@ std::string tables_markdown(const CoverLetterRun& run) {
           "reference files, so there is no published column.\n\n"
        << "| rw | poll-weight | mean poll_ns | reset rate | time near max | throughput vs legacy | CPU vs legacy |\n"
        << "|---|--:|--:|--:|--:|--:|--:|\n";
-    const auto all_c = changes(run.c);
     std::string last_rw;
-    for (size_t i = 0; i < run.rows_c.size(); ++i) {
-        const RowC& r = run.rows_c[i];
+    for (const RowC& r : run.rows_c) {
         if (r.rw != last_rw) {
-            const ojson& base = *all_c[i].baseline;
+            const ojson& base = *r.baseline;
             auto m = [&](const char* k) { return metric_leaf(base, k)["mean"].get<double>(); };
             md << "| " << r.rw << " | legacy | " << plain(m("poll.mean_poll_ns"), 0) << " | "
                << plain(m("poll.reset_rate"), 4) << " | " << plain(m("poll.time_near_max"), 4) << " | | |\n";
@@ -495,25 +484,16 @@ PlotChart table_b_chart(const CoverLetterRun& run) {
                            "published, " + std::to_string(n) + " IOThread" + (n > 1 ? "s" : "")});
     }
     // One marker per access pattern: its numjobs-averaged change.
-    const auto all = changes(run.b);
     for (size_t i = 0; i < run.rows_b.size(); ++i) {
-        const int n = run.rows_b[i].iothreads;
+        const RowB& row = run.rows_b[i];
+        const int n = row.iothreads;
         PlotSeries s = named_series("simulated, " + std::to_string(n) + " IOThread" + (n > 1 ? "s" : ""));
         s.line = false;
         s.color = colors[i % 2];
-        std::vector<std::string> order;
-        std::map<std::string, std::pair<std::vector<const Estimate*>, std::vector<const Estimate*>>> by_rw;
-        for (const auto& ch : all) {
-            if ((*ch.baseline)["config"]["iothreads"].get<int>() != n) continue;
-            const std::string rw = (*ch.baseline)["config"]["workload"]["rw"];
-            if (!by_rw.count(rw)) order.push_back(rw);
-            by_rw[rw].first.push_back(&ch.throughput_pct);
-            by_rw[rw].second.push_back(&ch.cpu_pct);
-        }
-        for (const auto& rw : order) {
-            s.x.push_back(mean_of(by_rw[rw].first).mean);
-            s.y.push_back(mean_of(by_rw[rw].second).mean);
-            s.labels.push_back(rw);
+        for (size_t k = 0; k < row.throughput_by_rw.size(); ++k) {
+            s.x.push_back(row.throughput_by_rw[k].value.mean);
+            s.y.push_back(row.cpu_by_rw[k].value.mean);
+            s.labels.push_back(row.throughput_by_rw[k].rw);
         }
         c.series.push_back(std::move(s));
     }
@@ -523,10 +503,10 @@ PlotChart table_b_chart(const CoverLetterRun& run) {
 // poll.ns histograms of table C's policies for one access pattern.
 PlotChart histogram_chart(const CoverLetterRun& run, const std::string& rw) {
     std::vector<std::pair<std::string, const ojson*>> named;
-    for (const auto& ch : changes(run.c)) {
-        if ((*ch.baseline)["config"]["workload"]["rw"] != rw) continue;
-        if (named.empty()) named.emplace_back("legacy (QEMU 10.0)", ch.baseline);
-        named.emplace_back("weighted, poll-weight " + std::to_string(ch.poll_weight), ch.candidate);
+    for (const RowC& r : run.rows_c) {
+        if (r.rw != rw) continue;
+        if (named.empty()) named.emplace_back("legacy (QEMU 10.0)", r.baseline);
+        named.emplace_back("weighted, poll-weight " + std::to_string(r.poll_weight), r.candidate);
     }
     PlotChart c = poll_histogram_chart("poll.ns histogram per policy: " + rw + " on SSD-backed FCP", named);
     c.subtitle = "table C set-up: one job, iodepth 8; share of event-loop iterations per poll-time bucket";

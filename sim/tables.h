@@ -48,6 +48,9 @@ struct RangeEnd {
 };
 struct RowB {
     int iothreads = 0;
+    // Per access pattern (in sweep order), the change averaged over the other
+    // varied keys; the range ends below are the extremes of these.
+    std::vector<RangeEnd> throughput_by_rw, cpu_by_rw;
     RangeEnd throughput_lo, throughput_hi, cpu_lo, cpu_hi;
 };
 struct RowC {
@@ -55,6 +58,8 @@ struct RowC {
     int poll_weight = 0;
     Estimate mean_poll_ns, reset_rate, time_near_max;
     Estimate throughput_pct, cpu_pct;  // against legacy, for the trade-off plot
+    const nlohmann::ordered_json* baseline = nullptr;  // run reports (owned by the SweepResult)
+    const nlohmann::ordered_json* candidate = nullptr;
 };
 
 std::vector<RowA> table_a(const SweepResult& a);  // one row per weight, as in the sweep

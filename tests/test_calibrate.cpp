@@ -212,7 +212,8 @@ TEST_CASE("calibration residuals: zero on the published figures, positive outsid
     a[0].cpu_pct = est(-9.4 + 3);  // at the tolerance: residual 1
     CHECK(calibration_residuals(a, {b}, published)[1] == doctest::Approx(1));
     a[1].cpu_pct = est(-5);        // weight 2 saving less than weight 3
-    CHECK(calibration_residuals(a, {b}, published)[4] > 0);
+    // Weight 2 at -5 against weight 3 at -6.4: 1.4 points the wrong way, in units of 0.5.
+    CHECK(calibration_residuals(a, {b}, published)[4] == doctest::Approx(2.8));
     b.cpu_lo = {est(0), "read"};   // no overlap: CPU range [0, 5] against [-25, -10]
     b.cpu_hi = {est(5), "write"};
     const auto r = calibration_residuals(a, {b}, published);

@@ -1,12 +1,14 @@
 // Configuration loading: every bad input gets a message naming file, line and key.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "sim/config.h"
 #include "sim/dist.h"
-#include "sim/error.h"
 #include "sim/histogram.h"
+#include "test_util.h"
 
 using namespace pollsim;
 
@@ -14,12 +16,7 @@ namespace {
 const std::string kProfile = "profile: " POLLSIM_TEST_DATA "/profiles/zero.yaml\n";
 
 std::string error_of(const std::string& yaml, std::vector<std::string> sets = {}) {
-    try {
-        load_config_text(yaml, "cfg.yaml", ".", sets);
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    return "";
+    return test::input_error_of([&] { load_config_text(yaml, "cfg.yaml", ".", sets); });
 }
 }  // namespace
 
@@ -47,8 +44,18 @@ TEST_CASE("the embedded default loads and matches configs/default.yaml") {
     CHECK(c.warmup_ns == 200'000'000);
     CHECK(c.replications == 3);
     CHECK(c.profile.name == "s390x-fcp");
+    // The file on disk resolves to the same configuration, profile included;
+    // only where it came from differs.
+    auto resolved = [](const Config& cfg) {
+        auto j = config_to_json(cfg);
+        j.erase("source");
+        j.erase("profile_path");
+        return j.dump();
+    };
     const Config f = load_config(POLLSIM_SOURCE_DIR "/configs/default.yaml");
-    CHECK(f.profile.syscall_ns.mean_ns() == c.profile.syscall_ns.mean_ns());
+    CHECK(f.profile_path == POLLSIM_SOURCE_DIR "/configs/profiles/s390x-fcp.yaml");
+    CHECK(c.profile_path == "embedded:configs/profiles/s390x-fcp.yaml");
+    CHECK(resolved(f) == resolved(c));
 }
 
 TEST_CASE("overrides with --set and QEMU's property syntax") {
@@ -73,6 +80,15 @@ TEST_CASE("policy parameters a policy was not given take that policy's QEMU defa
     CHECK(weighted.iothread.poll_grow == 2);
     CHECK(weighted.iothread.poll_shrink == 2);
     CHECK(weighted.iothread.poll_weight == 3);
+}
+
+TEST_CASE("relative paths in a config resolve against its directory, --set ones against the working directory") {
+    const std::string yaml = "profile: ../profiles/zero.yaml\nworkload: {type: trace, trace: t.csv}\n";
+    const Config c = load_config_text(yaml, "cfg.yaml", POLLSIM_TEST_DATA "/check");
+    CHECK(c.profile_path == POLLSIM_TEST_DATA "/profiles/zero.yaml");
+    CHECK(c.workload.trace == POLLSIM_TEST_DATA "/check/t.csv");
+    const Config s = load_config_text(yaml, "cfg.yaml", POLLSIM_TEST_DATA "/check", {"workload.trace=u.csv"});
+    CHECK(s.workload.trace == "u.csv");
 }
 
 TEST_CASE("bad configurations are rejected with file, line and key") {
@@ -158,4 +174,17 @@ TEST_CASE("log-linear histogram quantiles are within its resolution") {
     CHECK(Pow2Histogram::index_of(3) == 2);
     CHECK(Pow2Histogram::index_of(32768) == 16);  // [32768, 65536)
     CHECK(Pow2Histogram::lo(16) == 32768);
+}
+
+TEST_CASE("a config path missing on disk falls back to the embedded copy, as in sweep and check") {
+    const test::ScratchDir scratch("embedded-fallback");
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(scratch.dir);  // no configs/ here
+    const Config c = load_config("configs/traces/replay-fio-randread.yaml", {}, "");
+    const std::string missing = test::input_error_of([] { load_config("configs/no-such.yaml", {}, ""); });
+    std::filesystem::current_path(cwd);
+    CHECK(c.source == "embedded:configs/traces/replay-fio-randread.yaml");
+    CHECK(c.profile_path == "embedded:configs/profiles/s390x-fcp.yaml");  // `../profiles/s390x-fcp.yaml` beside it
+    CHECK(c.workload.replay == "closed");
+    CHECK(missing.find("cannot open 'configs/no-such.yaml'") != std::string::npos);
 }

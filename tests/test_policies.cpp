@@ -194,7 +194,7 @@ TEST_CASE("legacy: per-handler values, poll time is the max over the poll list")
     CHECK(d.counters.resets == 2);
 }
 
-TEST_CASE("legacy: a handler leaving no longer holds up the max; rejoining starts at 0") {
+TEST_CASE("legacy: a handler leaving no longer holds up the max, and rejoining starts at 0") {
     Driver d("legacy");
     CHECK(d.step(1000, {0, 1}) == 4000);
     CHECK(d.step(5000, {0}) == 8000);  // h0 8000, h1 4000
@@ -300,7 +300,7 @@ TEST_CASE("weighted: grow is min(max(best, ns * grow), max)") {
     CHECK(d.counters.grows == 3);
 }
 
-TEST_CASE("weighted: shrink rule best < ns / shrink is strict; shrink 0 means 2") {
+TEST_CASE("weighted: shrink rule best < ns / shrink is strict, and shrink 0 means 2") {
     SUBCASE("shrink 0 (= 2), w 1") {
         Driver d("weighted", params(-1, -1, 0, 1));
         CHECK(d.step(16000, {0}) == 16000);  // h = 16000, ns = 16000

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "sim/error.h"
 #include "sim/plot.h"
@@ -125,7 +126,7 @@ TEST_CASE("bad sweep files are reported with file, line and key before anything 
     }
 }
 
-TEST_CASE("finished points are cached; a rerun skips them and gives the same results") {
+TEST_CASE("finished points are cached, and a rerun skips them and gives the same results") {
     SweepDir d("resume");
     const auto spec = load_sweep(d.write("s.yaml", "base: base.yaml\nvary:\n  workload.rw: [randread, randwrite, read]\n"));
     SweepOptions options;
@@ -204,7 +205,7 @@ TEST_CASE("cover-letter tables on very short runs: shapes, pairing and the --jso
     REQUIRE(run.rows_b.size() == 2);
     CHECK(run.rows_b[0].iothreads == 1);
     CHECK(run.rows_b[1].iothreads == 2);
-    CHECK(run.rows_b[0].cpu_lo.value.mean <= run.rows_b[0].cpu_hi.value.mean);
+    CHECK(run.rows_b[0].throughput_by_rw.size() == 4);  // read, write, randread, randwrite
     CHECK(run.rows_c.size() == 10);
 
     const auto j = tables_json(run);
@@ -245,7 +246,89 @@ TEST_CASE("a change is paired replication by replication") {
     REQUIRE(c.size() == 1);
     CHECK(c[0].throughput_pct.mean == doctest::Approx(20));
     CHECK(c[0].cpu_pct.values == std::vector<double>{-50, 0});
-    CHECK(c[0].throughput_pct.ci95 > 0);
+    // Changes 10 and 30: standard error 10, t(0.975, 1 dof) = 12.706.
+    CHECK(c[0].throughput_pct.ci95 == doctest::Approx(127.06));
+    CHECK(c[0].cpu_pct.ci95 == doctest::Approx(12.706 * 25));
+}
+
+namespace {
+
+// A sweep built by hand: each add() is one scenario's legacy point followed
+// by its weighted points, with changes given in percent (one replication).
+struct FakeSweep {
+    SweepResult s;
+    void add(int iothreads, const std::string& rw, int numjobs, const std::vector<std::tuple<int, double, double>>& weighted) {
+        auto point = [&](const std::string& policy, int weight, double iops, double cpu) {
+            SweepPoint p;
+            p.vary = {{"iothreads", std::to_string(iothreads)},
+                      {"workload.rw", rw},
+                      {"workload.numjobs", std::to_string(numjobs)},
+                      {"policy", policy},
+                      {"iothread.poll-weight", std::to_string(weight)}};
+            p.config.policy = policy;
+            p.config.iothread.poll_weight = weight;
+            nlohmann::ordered_json r;
+            r["config"] = {{"iothreads", iothreads}, {"workload", {{"rw", rw}}}};
+            r["metrics"]["iops"] = {{"mean", iops}, {"ci95", 0}, {"values", {iops}}};
+            r["metrics"]["cpu"]["iothread_util"] = {{"mean", cpu}, {"ci95", 0}, {"values", {cpu}}};
+            s.points.push_back(p);
+            s.reports.push_back(r);
+        };
+        point("legacy", 0, 1000, 0.5);
+        for (const auto& [w, tp, cpu] : weighted) point("weighted", w, 1000 * (1 + tp / 100), 0.5 * (1 + cpu / 100));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("table A: per weight, the mean change over scenarios, rows in sweep order") {
+    FakeSweep f;
+    f.add(1, "read", 4, {{3, 2, -4}, {2, -1, 3}});
+    f.add(1, "write", 4, {{3, -4, -10}, {2, 3, -5}});
+    const auto rows = table_a(f.s);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].poll_weight == 3);
+    CHECK(rows[0].throughput_pct.mean == doctest::Approx(-1));
+    CHECK(rows[0].cpu_pct.mean == doctest::Approx(-7));
+    CHECK(rows[1].poll_weight == 2);
+    CHECK(rows[1].throughput_pct.mean == doctest::Approx(1));
+    CHECK(rows[1].cpu_pct.mean == doctest::Approx(-1));
+
+    SweepResult orphan = f.s;  // a weighted point whose legacy baseline is missing
+    orphan.points.erase(orphan.points.begin());
+    orphan.reports.erase(orphan.reports.begin());
+    CHECK(error_of([&] { changes(orphan); }).find("no legacy baseline") != std::string::npos);
+}
+
+TEST_CASE("table B: per IOThread count, the range over access patterns of the numjobs-averaged change") {
+    FakeSweep f;
+    f.add(1, "read", 1, {{3, 10, -20}});
+    f.add(1, "read", 4, {{3, -2, -10}});
+    f.add(1, "write", 1, {{3, -6, -30}});
+    f.add(1, "write", 4, {{3, -4, -10}});
+    f.add(2, "randread", 1, {{3, 1, -1}});
+    const auto rows = table_b(f.s);
+    REQUIRE(rows.size() == 2);
+    const RowB& one = rows[0];
+    CHECK(one.iothreads == 1);
+    // read: throughput (10 - 2) / 2 = 4, CPU -15; write: -5 and -20.
+    REQUIRE(one.throughput_by_rw.size() == 2);
+    CHECK(one.throughput_by_rw[0].rw == "read");
+    CHECK(one.throughput_by_rw[0].value.mean == doctest::Approx(4));
+    CHECK(one.cpu_by_rw[1].value.mean == doctest::Approx(-20));
+    CHECK(one.throughput_lo.rw == "write");
+    CHECK(one.throughput_lo.value.mean == doctest::Approx(-5));
+    CHECK(one.throughput_hi.rw == "read");
+    CHECK(one.throughput_hi.value.mean == doctest::Approx(4));
+    CHECK(one.cpu_lo.rw == "write");
+    CHECK(one.cpu_lo.value.mean == doctest::Approx(-20));
+    CHECK(one.cpu_hi.rw == "read");
+    CHECK(one.cpu_hi.value.mean == doctest::Approx(-15));
+    // One access pattern: both ends of the range are it.
+    CHECK(rows[1].iothreads == 2);
+    CHECK(rows[1].throughput_lo.value.mean == doctest::Approx(1));
+    CHECK(rows[1].throughput_hi.value.mean == doctest::Approx(1));
+    CHECK(rows[1].cpu_lo.rw == "randread");
 }
 
 TEST_CASE("SVG charts are well-formed and deterministic") {
@@ -261,7 +344,10 @@ TEST_CASE("SVG charts are well-formed and deterministic") {
     CHECK(svg.rfind("<svg", 0) == 0);
     CHECK(svg.find("</svg>") != std::string::npos);
     CHECK(svg.find("t &lt;&amp;&gt;") != std::string::npos);
-    CHECK(svg == render_svg(c));
+    // Plot area 760 - 70 - 20 - 190 = 480 px wide from x 70, 480 - 48 - 80 =
+    // 352 px high from y 48; x spans [-0.5, 1.5] (two categories), y [9.5,
+    // 20.5] (10 to 20 padded by 5 %): the point (0, 10) sits at (190, 384).
+    CHECK(svg.find("<circle cx=\"190.00\" cy=\"384.00\"") != std::string::npos);
     const auto ticks = nice_ticks(0, 1);
     REQUIRE(ticks.size() == 6);
     CHECK(ticks[3] == doctest::Approx(0.6));

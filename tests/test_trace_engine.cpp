@@ -36,7 +36,7 @@ TEST_CASE("closed-loop replay of a synthesized trace matches the synthetic run")
     const std::string path = (std::filesystem::temp_directory_path() /
                               ("pollsim_test_synth_" + std::to_string(::getpid()) + ".csv"))
                                  .string();
-    for (const std::vector<std::string> policy :
+    for (const std::vector<std::string>& policy :
          {std::vector<std::string>{"policy=weighted"},
           std::vector<std::string>{"policy=legacy", "iothread.poll-grow=0", "iothread.poll-shrink=0"}}) {
         CAPTURE(policy[0]);

@@ -36,7 +36,7 @@ TEST_CASE("Pairer: requests leave in start order once complete") {
     CHECK_FALSE(p.complete(1, 80, c));  // nothing pending under key 1 any more
 }
 
-TEST_CASE("Pairer: a reused key completes its oldest request; drop removes one") {
+TEST_CASE("Pairer: a reused key completes its oldest request, drop removes one") {
     Pairer p;
     Collect c;
     p.start(7, at(1), c);
@@ -51,7 +51,7 @@ TEST_CASE("Pairer: a reused key completes its oldest request; drop removes one")
     CHECK(c.ignored == 1);
 }
 
-TEST_CASE("Pairer: bounded; the oldest leaves unfinished when full, and at the end") {
+TEST_CASE("Pairer: bounded: the oldest leaves unfinished when full, and at the end") {
     Pairer p(3);
     Collect c;
     for (int i = 0; i < 5; ++i) p.start(static_cast<uint64_t>(i), at(i), c);
@@ -63,4 +63,22 @@ TEST_CASE("Pairer: bounded; the oldest leaves unfinished when full, and at the e
     REQUIRE(c.out.size() == 5);
     CHECK(c.out[2].complete_ns == 9);
     CHECK(c.out[4].complete_ns == TraceRecord::kNoTime);
+}
+
+TEST_CASE("Pairer: rekey moves the oldest pending request to a new key") {
+    Pairer p;
+    Collect c;
+    p.start(5, at(1), c);
+    p.start(5, at(2), c);
+    CHECK(p.rekey(5, 9));  // the request at 1 is now known by 9
+    CHECK_FALSE(p.rekey(6, 9));
+    CHECK(p.complete(5, 20, c));  // the request at 2: held back by the one at 1
+    CHECK(c.out.empty());
+    CHECK(p.complete(9, 30, c));
+    REQUIRE(c.out.size() == 2);
+    CHECK(c.out[0].submit_ns == 1);
+    CHECK(c.out[0].complete_ns == 30);
+    CHECK(c.out[1].complete_ns == 20);
+    CHECK_FALSE(p.pending(5));
+    CHECK_FALSE(p.pending(9));
 }

@@ -4,15 +4,13 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "sim/error.h"
+#include "tests/test_util.h"
 #include "workloads/trace/trace_reader.h"
 #include "workloads/trace/trace_stats.h"
 
@@ -35,26 +33,17 @@ std::vector<TraceRecord> read_all(const std::string& path, const std::string& fo
     return drain(*open_trace(path, format, opt));
 }
 
-// A file in the temporary directory holding `text`, removed with the object.
+// A file named `name` holding `text`, in a scratch directory of its own
+// (the fio-lat reader takes the log kind from the file name).
 struct TempTrace {
+    test::ScratchDir dir;
     std::string path;
-    TempTrace(const std::string& name, const std::string& text) {
-        path = (std::filesystem::temp_directory_path() /
-                ("pollsim_test_" + std::to_string(::getpid()) + "_" + name))
-                   .string();
-        std::ofstream(path) << text;
-    }
-    ~TempTrace() { std::filesystem::remove(path); }
+    TempTrace(const std::string& name, const std::string& text) : dir("trace-" + name), path(dir.write(name, text)) {}
 };
 
 // The InputError message of reading the whole file, or "" if none.
 std::string error_of(const std::string& path, const std::string& format = "auto", TraceOptions opt = {}) {
-    try {
-        read_all(path, format, opt);
-    } catch (const InputError& e) {
-        return e.what();
-    }
-    return "";
+    return test::input_error_of([&] { read_all(path, format, opt); });
 }
 
 // A damaged trace and the start of the message it must give, after "FILE:".
@@ -420,12 +409,19 @@ TEST_CASE("trace stats summarise in one pass") {
     CHECK(s.devices.at(0).requests == 20);
     CHECK(s.devices.at(1).requests == 40);
     CHECK(s.arrival_rate_per_s() == doctest::Approx(59.0 / 4.523e-3));
+    // From the fixture by hand (Q times, less the merged Q at line 49; C - Q):
+    // the longest gap between submissions is 416 us, the median (30th of 59)
+    // 96 us; the slowest request is line 1's, 662746 ns.
+    CHECK(s.inter_arrival_max_ns == 416'000);
+    CHECK(s.service_max_ns == 662'746);
     const auto j = s.to_json();
-    CHECK(j["inter_arrival"]["max_ns"].get<int64_t>() >= j["inter_arrival"]["p99_ns"].get<int64_t>());
+    CHECK(j["inter_arrival"]["max_ns"].get<int64_t>() == 416'000);
+    CHECK(j["inter_arrival"]["p50_ns"].get<double>() == doctest::Approx(96'000).epsilon(0.008));
+    CHECK(j["service"]["max_ns"].get<int64_t>() == 662'746);
     CHECK(s.to_text().find("requests       60") != std::string::npos);
 }
 
-TEST_CASE("blkparse: D starts a request when the trace has no Q; unmatched ends are ignored") {
+TEST_CASE("blkparse: D starts a request when the trace has no Q, and unmatched ends are ignored") {
     TempTrace t("donly.blk",
                 "  8,0    1        1     0.000010000     0  C   R 8 + 8 [0]\n"        // began before the trace
                 "  8,0    0        1     0.000100000   697  D   W 100 + 16 [fio]\n"
@@ -536,4 +532,54 @@ TEST_CASE("completions on a clock below zero are recorded completions") {
     const TraceStats s = trace_stats(t.path, "csv");
     CHECK(s.service_ns.count() == 1);
     CHECK(s.service_max_ns == 4000);
+}
+
+TEST_CASE("blkparse: a front merge moves the request's start to the merged bio") {
+    // Q 1008+8 is a request; Q 1000+8 is merged at its front (F), so the
+    // request now starts at sector 1000: D and C say "1000 + 16". It is one
+    // request, submitted at its own Q (0.000100), completed at 0.000500.
+    // (Keyed by the old sector, the D at 1000 started a phantom second
+    // request and the real one never completed.)
+    TempTrace t("front.blk",
+                "  8,0    0        1     0.000100000   697  Q   R 1008 + 8 [fio]\n"
+                "  8,0    0        2     0.000110000   697  G   R 1008 + 8 [fio]\n"
+                "  8,0    0        3     0.000200000   697  Q   R 1000 + 8 [fio]\n"
+                "  8,0    0        4     0.000210000   697  F   R 1000 + 8 [fio]\n"
+                "  8,0    0        5     0.000300000   697  D   R 1000 + 16 [fio]\n"
+                "  8,0    0        6     0.000500000     0  C   R 1000 + 16 [0]\n");
+    auto r = open_trace(t.path, "blkparse");
+    const auto v = drain(*r);
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].submit_ns == 100'000);
+    CHECK(v[0].complete_ns == 500'000);
+    CHECK(v[0].offset == 1008 * 512);
+    CHECK(v[0].bytes == 8 * 512);
+    CHECK(r->ignored() == 3);  // G, the merged bio (F), the D of a pending request
+}
+
+TEST_CASE("native per-arrival rows keep the other fields, but device and queue come from handler only") {
+    TempTrace t("arr.csv", "t_ns,handler,complete_ns,service_ns,op,bytes,offset\n"
+                           "100,vq2.1,600,,write,8192,4096\n"
+                           "200,vq0,,70,,,\n");
+    const auto v = read_all(t.path, "csv");
+    REQUIRE(v.size() == 2);
+    CHECK(v[0].submit_ns == 100);
+    CHECK(v[0].device == 2);
+    CHECK(v[0].queue == 1);
+    CHECK(v[0].complete_ns == 600);
+    CHECK(v[0].replay_service_ns() == 500);
+    CHECK(v[0].op == Op::write);
+    CHECK(v[0].bytes == 8192);
+    CHECK(v[0].offset == 4096);
+    CHECK(v[1].device == 0);
+    CHECK(v[1].queue == -1);
+    CHECK(v[1].service_ns == 70);
+    CHECK_FALSE(v[1].op_known);
+    CHECK(v[1].offset == -1);
+    check_errors({
+        {"dev.csv", "csv", "t_ns,handler,device\n0,vq1,3\n", "2: a per-arrival record names its device and queue in handler"},
+        {"q.jsonl", "jsonl", "{\"t_ns\": 0, \"handler\": \"vq1\", \"queue\": 0}\n",
+         "1: a per-arrival record names its device and queue in handler"},
+        {"early.csv", "csv", "t_ns,handler,complete_ns\n500,vq1,400\n", "2: complete_ns 400 is before the submission"},
+    });
 }

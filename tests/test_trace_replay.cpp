@@ -6,8 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <queue>
 #include <string>
 #include <vector>
@@ -203,10 +201,8 @@ TEST_CASE("open loop refuses what it cannot replay") {
 }
 
 TEST_CASE("skipped lines reach GuestApi::count_skipped once") {
-    const std::string path = (std::filesystem::temp_directory_path() / "pollsim_test_skip_replay.csv").string();
-    {
-        std::ofstream(path) << "submit_ns,op\n0,read\n5,bogus\n10,read\nxx,read\n20,write\n";
-    }
+    test::ScratchDir dir("skip-replay");
+    const std::string path = dir.write("skip.csv", "submit_ns,op\n0,read\n5,bogus\n10,read\nxx,read\n20,write\n");
     for (const char* mode : {"open", "closed"}) {
         CAPTURE(mode);
         auto cfg = trace_config(path, mode);
@@ -218,7 +214,6 @@ TEST_CASE("skipped lines reach GuestApi::count_skipped once") {
         CHECK(g.skipped == 2);
         CHECK(g.submitted.size() > 3);
     }
-    std::filesystem::remove(path);
 }
 
 TEST_CASE("closed loop with a guest that completes at the recorded times reproduces the trace") {

@@ -1,8 +1,5 @@
 // The workload table: a new arrival source is one new file and one line here.
-#include <algorithm>
-
 #include "sim/ops_table.h"
-
 #include "workloads/workloads.h"
 
 namespace pollsim {

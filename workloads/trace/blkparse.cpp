@@ -6,7 +6,8 @@
 // `blkparse -a issue -a complete`) and ends at the C event of the same
 // device and sector. Block counts are 512-byte sectors. M and F events (the
 // bio was merged into a queued request) remove the merged bio: it never
-// completes on its own. Devices major,minor get dense indices in order of
+// completes on its own. After F the request starts at the merged bio's
+// sector, and its D and C say so. Devices major,minor get dense indices in order of
 // first appearance. The summary blkparse prints at the end ("CPU0 (8,0):",
 // "Total (8,0):", ...) is skipped.
 #include "workloads/trace/trace_parse.h"
@@ -50,8 +51,9 @@ public:
         }
         const int64_t sector = to_nonneg(tok_[7], "sector");
         const int64_t blocks = to_nonneg(tok_[9], "block count");
-        const int32_t device = ids_.id(std::string(dev));
-        const uint64_t key = (static_cast<uint64_t>(device) << 48) ^ static_cast<uint64_t>(sector);
+        const int32_t device = ids_.id(dev);
+        auto key_of = [&](int64_t s) { return (static_cast<uint64_t>(device) << 48) ^ static_cast<uint64_t>(s); };
+        const uint64_t key = key_of(sector);
 
         if (action == "C") {
             if (!pairer_.complete(key, t_ns, out)) out.ignore();  // began before the trace did
@@ -59,6 +61,10 @@ public:
         }
         if (action == "M" || action == "F") {
             if (!pairer_.drop(key, out)) out.ignore();
+            // A front merge moves the request's start down to the merged
+            // bio's sector, where its D and C will be: re-key it there (else
+            // the D starts a phantom request and the real one never ends).
+            if (action == "F") pairer_.rekey(key_of(sector + blocks), key);
             return;
         }
         // D after this request's Q is its issue to the driver, not a new request.

@@ -55,7 +55,7 @@ std::string detect_trace_format(const std::string& path) {
     if (first_no)
         throw InputError(path + ":" + std::to_string(first_no) +
                          ": cannot tell the trace format from the first lines; set workload.format (or --format) "
-                         "to csv, jsonl, blkparse, fio-iolog, fio-lat or qemu-log");
+                         "to one of " + trace_format_names());
     throw InputError(path + ": empty trace (no records)");
 }
 

@@ -67,33 +67,34 @@ void NativeRow::set(NativeField field, std::string_view value) {
 }
 
 TraceRecord NativeRow::finish(int64_t line_no) const {
+    auto index = [](int64_t v) { return static_cast<int32_t>(std::min<int64_t>(v, INT32_MAX)); };
     TraceRecord r;
     r.line = line_no;
     if (t_ || handler_) {
-        // Per-arrival record: a request reaches a virtqueue at t_ns; the
-        // workload's rw and bs supply what the record does not say.
+        // Per-arrival record: a request reaches virtqueue `handler` at t_ns.
+        // The other fields mean what they mean per request.
         if (submit_) throw ParseError("a record has either submit_ns (per request) or t_ns and handler (per arrival), not both");
         if (!t_) throw ParseError("missing t_ns (per-arrival records need t_ns and handler)");
         if (!handler_) throw ParseError("missing handler (per-arrival records need t_ns and handler, e.g. vq3)");
+        if (device_ || queue_)
+            throw ParseError("a per-arrival record names its device and queue in handler (vqD.Q), not in device or queue");
         const auto [dev, q] = parse_handler(*handler_);
         r.submit_ns = *t_;
-        r.device = static_cast<int32_t>(std::min<int64_t>(dev, INT32_MAX));
-        r.queue = static_cast<int32_t>(std::min<int64_t>(q, INT32_MAX));
-        if (op_) r.op = *op_;
-        r.op_known = op_.has_value();
-        r.bytes = bytes_.value_or(-1);
-        return r;
+        r.device = index(dev);
+        r.queue = index(q);
+    } else {
+        if (!submit_) throw ParseError("missing submit_ns");
+        r.submit_ns = *submit_;
+        r.device = index(device_.value_or(0));
+        r.queue = queue_ ? index(*queue_) : -1;
     }
-    if (!submit_) throw ParseError("missing submit_ns");
-    r.submit_ns = *submit_;
     if (complete_) {
-        if (*complete_ < *submit_)
-            throw ParseError("complete_ns " + std::to_string(*complete_) + " is before submit_ns " + std::to_string(*submit_));
+        if (*complete_ < r.submit_ns)
+            throw ParseError("complete_ns " + std::to_string(*complete_) + " is before the submission at " +
+                             std::to_string(r.submit_ns) + " ns");
         r.complete_ns = *complete_;
     }
     r.service_ns = service_.value_or(-1);
-    r.device = static_cast<int32_t>(std::min<int64_t>(device_.value_or(0), INT32_MAX));
-    r.queue = queue_ ? static_cast<int32_t>(std::min<int64_t>(*queue_, INT32_MAX)) : -1;
     r.op = op_.value_or(Op::read);
     r.op_known = op_.has_value();
     r.bytes = bytes_.value_or(-1);

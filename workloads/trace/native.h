@@ -2,7 +2,8 @@
 // writer of `pollsim trace synth`): the same field names mean the same thing
 // in both.
 //   per request: submit_ns [, complete_ns] [, service_ns] [, device] [, queue] [, op] [, bytes] [, offset]
-//   per arrival: t_ns, handler        (handler "vq3" = device 3; "vq3.1" = device 3, queue 1)
+//   per arrival: t_ns, handler [, complete_ns] ... [, offset]   (no device, queue: handler "vq3" =
+//                device 3; "vq3.1" = device 3, queue 1)
 #pragma once
 #include <optional>
 #include <string>

@@ -119,8 +119,13 @@ std::string_view value_after(const std::vector<std::string_view>& tokens, std::s
     throw ParseError("missing field '" + std::string(key) + "'");
 }
 
-int32_t DenseIds::id(const std::string& name) {
-    const auto [it, inserted] = ids_.emplace(name, static_cast<int32_t>(ids_.size()));
+int32_t DenseIds::id(std::string_view name) {
+    const auto [it, inserted] = names_.try_emplace(std::string(name), static_cast<int32_t>(names_.size()));
+    return it->second;
+}
+
+int32_t DenseIds::id(uint64_t key) {
+    const auto [it, inserted] = keys_.try_emplace(key, static_cast<int32_t>(keys_.size()));
     return it->second;
 }
 
@@ -160,6 +165,14 @@ bool Pairer::drop(uint64_t key, RecordSink& out) {
     Entry& e = entries_[static_cast<size_t>(id - front_id_)];
     e.done = e.dropped = true;
     drain(out);
+    return true;
+}
+
+bool Pairer::rekey(uint64_t from, uint64_t to) {
+    const int64_t id = take(from);
+    if (id < 0) return false;
+    entries_[static_cast<size_t>(id - front_id_)].key = to;
+    by_key_.emplace(to, id);
     return true;
 }
 

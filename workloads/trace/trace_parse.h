@@ -77,13 +77,15 @@ std::string_view value_after(const std::vector<std::string_view>& tokens, std::s
 
 // Names (major,minor; a pointer; a file name) to dense indices 0, 1, 2, ...
 // in order of first appearance. Bounded by the distinct devices in a trace.
+// A parser numbers either names or pointers, not both.
 class DenseIds {
 public:
-    int32_t id(const std::string& name);
-    int32_t id(uint64_t key) { return id(std::to_string(key)); }
+    int32_t id(std::string_view name);
+    int32_t id(uint64_t key);
 
 private:
-    std::unordered_map<std::string, int32_t> ids_;
+    std::unordered_map<std::string, int32_t> names_;
+    std::unordered_map<uint64_t, int32_t> keys_;
 };
 
 // Formats that log a request's start and end on separate lines (blkparse,
@@ -102,6 +104,9 @@ public:
     // The oldest pending request with this key is not a request of its own
     // (merged into another); false if there is none.
     bool drop(uint64_t key, RecordSink& out);
+    // The oldest pending request with key `from` is now known by `to` (its
+    // start moved: blkparse's front merge); false if there is none.
+    bool rekey(uint64_t from, uint64_t to);
     // End of file: unfinished requests leave without a completion.
     void flush(RecordSink& out);
 

@@ -6,6 +6,7 @@
 #include <queue>
 
 #include "sim/error.h"
+#include "sim/ops_table.h"
 #include "workloads/trace/trace_parse.h"
 
 namespace pollsim {
@@ -126,29 +127,36 @@ private:
     int64_t skipped_ = 0, ignored_ = 0;
 };
 
+// The format table (fio's engine table, for traces): a new format is one
+// parser file and one row here.
+struct TraceFormat {
+    const char* name;
+    std::unique_ptr<LineParser> (*make)(const std::string& path);
+};
+
+const std::vector<TraceFormat>& format_table() {
+    static const std::vector<TraceFormat> table = {
+        {"csv", [](const std::string&) { return trace::make_csv_parser(); }},
+        {"jsonl", [](const std::string&) { return trace::make_jsonl_parser(); }},
+        {"blkparse", [](const std::string&) { return trace::make_blkparse_parser(); }},
+        {"fio-iolog", [](const std::string&) { return trace::make_fio_iolog_parser(); }},
+        {"fio-lat", trace::make_fio_lat_parser},  // the log kind is in the file name
+        {"qemu-log", [](const std::string&) { return trace::make_qemu_log_parser(); }},
+    };
+    return table;
+}
+
 }  // namespace
 
-const std::vector<std::string>& trace_formats() {
-    static const std::vector<std::string> formats = {"csv", "jsonl", "blkparse", "fio-iolog", "fio-lat", "qemu-log"};
-    return formats;
-}
+std::string trace_format_names() { return names_of(format_table()); }
 
 std::unique_ptr<TraceReader> open_trace(const std::string& path, const std::string& format,
                                         const TraceOptions& options) {
     const std::string f = format.empty() || format == "auto" ? detect_trace_format(path) : format;
-    std::unique_ptr<LineParser> parser;
-    if (f == "csv") parser = trace::make_csv_parser();
-    else if (f == "jsonl") parser = trace::make_jsonl_parser();
-    else if (f == "blkparse") parser = trace::make_blkparse_parser();
-    else if (f == "fio-iolog") parser = trace::make_fio_iolog_parser();
-    else if (f == "fio-lat") parser = trace::make_fio_lat_parser(path);
-    else if (f == "qemu-log") parser = trace::make_qemu_log_parser();
-    else {
-        std::string known = "auto";
-        for (const auto& k : trace_formats()) known += ", " + k;
-        throw InputError(path + ": unknown trace format '" + f + "' (known: " + known + ")");
-    }
-    return std::make_unique<StreamingReader>(path, f, std::move(parser), options);
+    const TraceFormat* row = find_by_name(format_table(), f);
+    if (!row)
+        throw InputError(path + ": unknown trace format '" + f + "' (known: auto, " + trace_format_names() + ")");
+    return std::make_unique<StreamingReader>(path, f, row->make(path), options);
 }
 
 }  // namespace pollsim

@@ -84,6 +84,7 @@ std::unique_ptr<TraceReader> open_trace(const std::string& path, const std::stri
 // The format `auto` resolves to for this file (reads its first lines).
 std::string detect_trace_format(const std::string& path);
 
-const std::vector<std::string>& trace_formats();  // without "auto"
+// "csv, jsonl, ...": the formats open_trace() knows, without "auto".
+std::string trace_format_names();
 
 }  // namespace pollsim

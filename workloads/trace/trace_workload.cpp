@@ -10,7 +10,7 @@
 // the request was submitted, and submits it the recorded gap after its latest
 // event (a submission or a completion), so a policy that delays completions
 // delays the submissions that followed them and throughput responds. Traces
-// without completions (fio iolog, slat logs, per-arrival records) keep
+// without completions (fio iolog, slat logs, bare per-arrival records) keep
 // workload.iodepth in flight per stream with workload.think between a
 // completion and the next submission: the fio model of DESIGN §4, driven by
 // the trace's order, devices, operations and sizes.
