@@ -103,9 +103,8 @@ int cmd_calibrate(int argc, char** argv) {
     std::vector<std::string> fit_sets;
     int threads = 0, max_evaluations = 0, design_points = 0;
     bool no_fit = false, no_write = false;
-    po::options_description desc("pollsim calibrate options");
+    po::options_description desc = command_options("pollsim calibrate options");
     desc.add_options()
-        ("help,h", "show this help")
         ("out,o", po::value(&out_dir)->default_value("results/cover-letter"),
          "directory for calibration.md and calibration.json")
         ("sweeps", po::value(&sweeps_dir)->default_value("configs/cover-letter"),
@@ -119,8 +118,7 @@ int cmd_calibrate(int argc, char** argv) {
         ("threads,j", po::value(&threads)->default_value(0), "points run in parallel (0: all cores)")
         ("no-fit", po::bool_switch(&no_fit), "evaluate the source profiles' own values only")
         ("no-write", po::bool_switch(&no_write), "write no profiles and no report");
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, {}, vm, "pollsim calibrate [--out DIR]",
+    if (!parse_command_line(argc, argv, desc, nullptr, "pollsim calibrate [--out DIR]",
                             "\nFits the parameters declared in the `calibration:` sections of the profiles behind\n"
                             "the cover-letter sweeps' *-calibrated.yaml profiles (at most six, each within its\n"
                             "documented bounds) to the published tables A and B, by Nelder-Mead on shortened\n"

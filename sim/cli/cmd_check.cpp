@@ -10,9 +10,8 @@ namespace pollsim {
 
 int cmd_check(int argc, char** argv) {
     CheckOptions o;
-    po::options_description desc("pollsim check options");
+    po::options_description desc = command_options("pollsim check options");
     desc.add_options()
-        ("help,h", "show this help")
         ("baseline", po::value(&o.baseline_path)->required(), "baseline JSON to compare with (or to write with --update)")
         ("suite", po::value(&o.suite_path)->default_value(kDefaultSuite), "scenario suite YAML")
         ("set", po::value(&o.sets)->composing(),
@@ -20,8 +19,7 @@ int cmd_check(int argc, char** argv) {
         ("update", po::bool_switch(&o.update), "run the suite and rewrite the baseline (atomically) instead of comparing")
         ("threads,j", po::value(&o.threads)->default_value(0), "scenarios in parallel (0: all cores); results do not depend on it")
         ("verbose,v", po::bool_switch(&o.verbose), "print every metric, not only failures");
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, {}, vm,
+    if (!parse_command_line(argc, argv, desc, nullptr,
                             "pollsim check --baseline FILE [--set key=value]... [--update] [--threads N]",
                             "\nRuns every scenario of the suite (configs/check/suite.yaml: legacy and weighted,\n"
                             "FCP and FICON, 1 and 2 IOThreads, randread and randwrite) and compares each metric\n"

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "sim/cli/options.h"
 #include "sim/cli/policy_trace.h"
 #include "sim/policy.h"
 
@@ -146,32 +146,19 @@ int run_policy_trace(std::istream& in, std::ostream& out, std::ostream& err,
 }
 
 int cmd_policy_trace(int argc, char** argv) {
-    namespace po = boost::program_options;
     std::string policy, props, input;
     const std::string policy_help = "polling policy: " + policy_names();
-    po::options_description opts(
-        "Usage: pollsim policy-trace --policy NAME [--iothread PROPS] [--input FILE]\n\nOptions", 100);
+    po::options_description opts = command_options("pollsim policy-trace options");
     opts.add_options()
-        ("help,h", "show this help")
         ("policy", po::value(&policy)->required(), policy_help.c_str())
         ("iothread", po::value(&props),
          "QEMU iothread properties, any subset in any order, e.g. "
          "\"poll-max-ns=32768,poll-grow=2,poll-shrink=2,poll-weight=3\"; the others take the policy's defaults")
         ("input", po::value(&input)->default_value("-"), "JSON Lines file to read, - for stdin");
-
-    po::variables_map vm;
-    try {
-        // argv[0] ("policy-trace") is skipped like a program name.
-        po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-        if (vm.count("help")) {
-            std::cout << opts << "\n" << kFormats;
-            return 0;
-        }
-        po::notify(vm);
-    } catch (const po::error& e) {
-        std::cerr << kPrefix << e.what() << " (see --help)\n";
-        return 2;
-    }
+    if (!parse_command_line(argc, argv, opts, nullptr,
+                            "pollsim policy-trace --policy NAME [--iothread PROPS] [--input FILE]",
+                            std::string("\n") + kFormats))
+        return 0;
 
     if (input == "-") return run_policy_trace(std::cin, std::cout, std::cerr, policy, props, "<stdin>");
     std::ifstream file(input);

@@ -16,16 +16,12 @@ int cmd_run(int argc, char** argv) {
     ConfigOptions copt;
     std::string json_path;
     bool quiet = false;
-    po::options_description desc("pollsim run options");
-    desc.add_options()("help,h", "show this help");
+    po::options_description desc = command_options("pollsim run options");
     copt.add_to(desc);
     desc.add_options()
         ("json", po::value(&json_path), "also write the full report as JSON to FILE (atomically)")
         ("quiet,q", po::bool_switch(&quiet), "no text report on stdout");
-    po::positional_options_description pos;
-    pos.add("config", 1);
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, pos, vm, "pollsim run [CONFIG] [--set key=value]... [--json FILE]",
+    if (!parse_command_line(argc, argv, desc, "config", "pollsim run [CONFIG] [--set key=value]... [--json FILE]",
                             "\nRuns the configuration's replications (in parallel: --set threads=N) and prints\n"
                             "throughput, latency, IOThread CPU and poll statistics, each as mean ± 95% CI.\n"))
         return 0;
@@ -51,13 +47,9 @@ double max_rss_mib() {
 // Speed is measured here, not in timed tests: one replication on one thread.
 int cmd_bench(int argc, char** argv) {
     ConfigOptions copt;
-    po::options_description desc("pollsim bench options");
-    desc.add_options()("help,h", "show this help");
+    po::options_description desc = command_options("pollsim bench options");
     copt.add_to(desc);
-    po::positional_options_description pos;
-    pos.add("config", 1);
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, pos, vm, "pollsim bench [CONFIG] [--set key=value]...",
+    if (!parse_command_line(argc, argv, desc, "config", "pollsim bench [CONFIG] [--set key=value]...",
                             "\nRuns one replication on one thread and prints simulated requests and events per\n"
                             "wall second and the peak resident memory. Try --set duration=60s for the memory bound.\n"))
         return 0;

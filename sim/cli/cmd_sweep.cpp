@@ -41,19 +41,15 @@ int cmd_sweep(int argc, char** argv) {
     std::vector<std::string> sets;
     int threads = 0;
     bool plot = false, quiet = false;
-    po::options_description desc("pollsim sweep options");
+    po::options_description desc = command_options("pollsim sweep options");
     desc.add_options()
-        ("help,h", "show this help")
         ("sweep", po::value(&sweep_path)->required(), "sweep YAML file")
         ("out,o", po::value(&out_dir), "output directory (default: sweep-<name of the sweep file>)")
         ("threads,j", po::value(&threads)->default_value(0), "points run in parallel (0: all cores)")
         ("set", po::value(&sets)->composing(), "extra fixed override key=value for every point (repeatable)")
         ("plot", po::bool_switch(&plot), "also write DIR/tradeoff.svg and DIR/poll-histogram.svg")
         ("quiet,q", po::bool_switch(&quiet), "no summary table on stdout");
-    po::positional_options_description pos;
-    pos.add("sweep", 1);
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, pos, vm, "pollsim sweep SWEEP.yaml [--out DIR] [--threads N]",
+    if (!parse_command_line(argc, argv, desc, "sweep", "pollsim sweep SWEEP.yaml [--out DIR] [--threads N]",
                             "\nSweep file (paths relative to it):\n"
                             "  base: ../default.yaml                 # config to start from\n"
                             "  set: {duration: 1s}                   # fixed overrides\n"

@@ -17,9 +17,8 @@ int cmd_tables(int argc, char** argv) {
     TablesOptions options;
     std::string json_path, out_dir;
     bool no_cache = false, no_write = false;
-    po::options_description desc("pollsim tables options");
+    po::options_description desc = command_options("pollsim tables options");
     desc.add_options()
-        ("help,h", "show this help")
         ("json", po::value(&json_path), "also write {\"A\": [...], \"B\": [...], \"C\": [...]} to FILE")
         ("out,o", po::value(&out_dir)->default_value("results/cover-letter"),
          "directory for tables.md, tables.json, a/b/c.csv and the SVG plots")
@@ -29,8 +28,7 @@ int cmd_tables(int argc, char** argv) {
         ("set", po::value(&options.extra_sets)->composing(), "override for every point, e.g. duration=200ms (repeatable)")
         ("no-cache", po::bool_switch(&no_cache), "do not reuse or keep finished points (DIR/.cache)")
         ("no-write", po::bool_switch(&no_write), "print the tables only; write nothing under DIR");
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, {}, vm, "pollsim tables [--json FILE] [--out DIR]",
+    if (!parse_command_line(argc, argv, desc, nullptr, "pollsim tables [--json FILE] [--out DIR]",
                             "\nRuns the sweeps of configs/cover-letter/ as one pool of points and prints tables A, B\n"
                             "and C in Markdown, simulated beside published, with 95 % intervals. Finished points\n"
                             "are kept in DIR/.cache (keyed by configuration and version), so a rerun after an\n"

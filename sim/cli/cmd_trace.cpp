@@ -27,18 +27,14 @@ int trace_stats_cmd(int argc, char** argv) {
     std::string file, format = "auto";
     bool skip_bad = false, json = false;
     int64_t window = 1024;
-    po::options_description desc("pollsim trace stats options");
+    po::options_description desc = command_options("pollsim trace stats options");
     desc.add_options()
-        ("help,h", "show this help")
         ("file", po::value(&file)->required(), "trace file")
         ("format", po::value(&format), "auto (default), csv, jsonl, blkparse, fio-iolog, fio-lat or qemu-log")
         ("skip-bad", po::bool_switch(&skip_bad), "count malformed lines instead of stopping at the first")
         ("reorder-window", po::value(&window), "records sorted when slightly out of order (default 1024)")
         ("json", po::bool_switch(&json), "print the summary as JSON");
-    po::positional_options_description pos;
-    pos.add("file", 1);
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, pos, vm, "pollsim trace stats FILE [options]",
+    if (!parse_command_line(argc, argv, desc, "file", "pollsim trace stats FILE [options]",
                             "\nReads the trace once, streaming (memory does not grow with its length).\n"
                             "Percentiles come from a log-linear histogram (within 0.8 %).\n"))
         return 0;
@@ -56,16 +52,12 @@ int trace_synth_cmd(int argc, char** argv) {
     ConfigOptions copt;
     std::string out_path;
     int replication = 0;
-    po::options_description desc("pollsim trace synth options");
-    desc.add_options()("help,h", "show this help");
+    po::options_description desc = command_options("pollsim trace synth options");
     copt.add_to(desc);
     desc.add_options()
         ("out", po::value(&out_path)->required(), "trace to write: FILE.csv or FILE.jsonl (the extension picks the format)")
         ("replication", po::value(&replication), "which replication's seed to run (default 0)");
-    po::positional_options_description pos;
-    pos.add("config", 1);
-    po::variables_map vm;
-    if (!parse_command_line(argc, argv, desc, pos, vm, "pollsim trace synth [CONFIG] --out FILE [--set key=value]...",
+    if (!parse_command_line(argc, argv, desc, "config", "pollsim trace synth [CONFIG] --out FILE [--set key=value]...",
                             "\nRuns one replication (warm-up included) and writes each request the guest\n"
                             "completed: submit_ns, complete_ns (guest completion), service_ns (backend),\n"
                             "device, queue, op, bytes. Requests still in flight at the end are not written.\n"))

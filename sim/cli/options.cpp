@@ -23,11 +23,19 @@ void ConfigOptions::add_to(po::options_description& desc) {
          "QEMU property syntax: \"poll-max-ns=32768,poll-grow=2,poll-shrink=2,poll-weight=3\"");
 }
 
-bool parse_command_line(int argc, char** argv, const po::options_description& desc,
-                        const po::positional_options_description& positional, po::variables_map& vm,
+po::options_description command_options(const std::string& title) {
+    po::options_description desc(title);
+    desc.add_options()("help,h", "show this help");
+    return desc;
+}
+
+bool parse_command_line(int argc, char** argv, const po::options_description& desc, const char* positional,
                         const std::string& usage_line, const std::string& epilogue) {
+    po::positional_options_description pos;
+    if (positional) pos.add(positional, 1);
+    po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(desc).positional(positional).run(), vm);
+        po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
         if (vm.count("help")) {
             std::cout << "usage: " << usage_line << "\n\n" << desc << epilogue;
             return false;

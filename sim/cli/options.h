@@ -21,10 +21,13 @@ struct ConfigOptions {
     Config load() const { return load_config(config_path, sets, iothread); }
 };
 
-// Parses argv with `desc` (+ one positional "config" if wanted); prints help
-// and returns false when --help was given. Throws InputError on bad usage.
-bool parse_command_line(int argc, char** argv, const po::options_description& desc,
-                        const po::positional_options_description& positional, po::variables_map& vm,
+// A subcommand's options, starting with --help.
+po::options_description command_options(const std::string& title);
+
+// Parses argv with `desc`; `positional` names the option a bare argument
+// sets (nullptr: none). Prints help and returns false when --help was given.
+// Throws InputError on bad usage.
+bool parse_command_line(int argc, char** argv, const po::options_description& desc, const char* positional,
                         const std::string& usage_line, const std::string& epilogue = "");
 
 // True when stderr is a terminal (progress bars) rather than a log.
