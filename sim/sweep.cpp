@@ -237,6 +237,7 @@ std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<
         // Points are the unit of parallelism; one thread per point keeps the
         // machine busy without oversubscribing it.
         p.config.threads = 1;
+        p.index = points.size();
         p.key = point_key(p.config);
         p.vary = std::move(vary);
         p.sets = std::move(sets);
@@ -389,6 +390,191 @@ ojson results_json(const SweepResult& result, const std::string& sweep_file) {
 void write_results(const SweepResult& result, const std::string& sweep_file, const std::string& dir) {
     write_file_atomic((fs::path(dir) / "results.csv").string(), results_csv(result));
     write_file_atomic((fs::path(dir) / "results.json").string(), results_json(result, sweep_file).dump(1) + "\n");
+}
+
+std::string Shard::name() const { return std::to_string(index) + "/" + std::to_string(count); }
+
+std::string Shard::manifest_file() const {
+    return "shard-" + std::to_string(index) + "-of-" + std::to_string(count) + ".json";
+}
+
+Shard parse_shard(const std::string& text) {
+    const std::string usage = "--shard '" + text + "': expected I/N with 0 <= I < N and N >= 1 (e.g. 0/4)";
+    const size_t slash = text.find('/');
+    if (slash == std::string::npos) throw InputError(usage);
+    auto number = [&](const std::string& s) {
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9) throw InputError(usage);
+        return static_cast<size_t>(std::stoul(s));
+    };
+    Shard shard{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+    if (shard.count < 1 || shard.index >= shard.count) throw InputError(usage);
+    return shard;
+}
+
+std::vector<SweepPoint> shard_points(std::vector<SweepPoint> points, const Shard& shard) {
+    std::erase_if(points, [&](const SweepPoint& p) { return !shard.has(p); });
+    return points;
+}
+
+void write_shard_manifest(const SweepResult& result, const Shard& shard, const std::string& sweep_file,
+                          const std::string& dir) {
+    ojson j;
+    j["sweep"] = sweep_file;
+    j["pollsim_version"] = POLLSIM_VERSION;
+    j["shard"] = shard.name();
+    j["points"] = ojson::array();
+    for (const auto& p : result.points)
+        j["points"].push_back({{"index", p.index}, {"key", p.key}, {"vary", describe(p.vary)}});
+    write_file_atomic((fs::path(dir) / shard.manifest_file()).string(), j.dump(1) + "\n");
+}
+
+namespace {
+
+std::vector<fs::path> sorted_entries(const std::string& dir) {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// What the shard manifests in `dirs` say: the shard count they agree on
+// (0: none found), which shards finished, and which ran something else. A
+// manifest from another pollsim version, another split or another resolved
+// configuration is a problem of its own: its points can never match, and
+// "missing" alone would hide why.
+struct ManifestScan {
+    size_t count = 0;
+    std::set<size_t> finished, mismatched;
+};
+
+ManifestScan scan_manifests(const std::vector<SweepPoint>& points, const std::vector<std::string>& dirs,
+                            std::vector<std::string>& problems) {
+    ManifestScan scan;
+    for (const auto& dir : dirs)
+        for (const auto& path : sorted_entries(dir)) {
+            Shard shard;
+            if (std::sscanf(path.filename().c_str(), "shard-%zu-of-%zu", &shard.index, &shard.count) != 2 ||
+                path.filename() != shard.manifest_file())
+                continue;
+            const std::string file = path.string();
+            ojson m;
+            try {
+                m = ojson::parse(std::ifstream(path));
+            } catch (const nlohmann::json::exception& e) {
+                problems.push_back(file + ": unreadable shard manifest (" + e.what() + ")");
+                continue;
+            }
+            const std::string version = m.value("pollsim_version", "?");
+            if (version != POLLSIM_VERSION) {
+                problems.push_back(file + ": written by pollsim " + version + ", this is " POLLSIM_VERSION +
+                                   "; run the shards and the merge with one version");
+                scan.mismatched.insert(shard.index);
+                continue;
+            }
+            if (scan.count != 0 && shard.count != scan.count) {
+                problems.push_back(file + ": a split into " + std::to_string(shard.count) + " shards, others are into " +
+                                   std::to_string(scan.count) + "; merge the shards of one split");
+                continue;
+            }
+            scan.count = shard.count;
+            bool same = true;
+            for (const auto& p : m.value("points", ojson::array())) {
+                const size_t at = p.value("index", points.size());
+                const std::string key = p.value("key", "");
+                if (at >= points.size() || points[at].key != key) {
+                    problems.push_back(file + ": point " + std::to_string(at) + " has key " + key + " there but " +
+                                       (at < points.size() ? points[at].key : "no such point") +
+                                       " here; merge with the sweep file and --set the shards ran with");
+                    same = false;
+                    break;
+                }
+            }
+            (same ? scan.finished : scan.mismatched).insert(shard.index);
+        }
+    return scan;
+}
+
+std::string missing_point(const SweepPoint& p, const ManifestScan& scan) {
+    std::string s = "point " + std::to_string(p.index) + " (" + describe(p.vary) + ") missing: no points/" + p.key +
+                    ".json in any directory";
+    if (scan.count == 0) return s + " (no shard manifest found, so no shard to name)";
+    const Shard shard{p.index % scan.count, scan.count};
+    s += "; shard " + shard.name() + " should have produced it";
+    if (scan.finished.count(shard.index)) return s + ", and its manifest says it finished (point file removed?)";
+    if (scan.mismatched.count(shard.index)) return s + ", but it ran another configuration (see its manifest above)";
+    return s + ", and it did not finish";
+}
+
+}  // namespace
+
+SweepResult merge_shards(std::vector<SweepPoint> points, std::vector<std::string> columns,
+                         const std::vector<std::string>& dirs) {
+    for (const auto& dir : dirs)
+        if (!fs::is_directory(dir)) throw InputError(dir + ": no such shard directory");
+    std::vector<std::string> problems;
+    const ManifestScan scan = scan_manifests(points, dirs, problems);
+
+    SweepResult result;
+    result.columns = std::move(columns);
+    result.points = std::move(points);
+    result.reports.resize(result.points.size());
+    std::map<std::string, size_t> first_with_key;  // a point repeated in the sweep is one file
+    size_t missing = 0;
+    for (size_t i = 0; i < result.points.size(); ++i) {
+        const SweepPoint& p = result.points[i];
+        if (auto it = first_with_key.find(p.key); it != first_with_key.end()) {
+            result.reports[i] = result.reports[it->second];
+            continue;
+        }
+        first_with_key.emplace(p.key, i);
+        // Every copy must agree: two shards that ran one configuration with
+        // one version and got different reports point at a broken build.
+        std::string first_file;
+        for (const auto& dir : dirs) {
+            const std::string file = point_file((fs::path(dir) / "points").string(), p.key);
+            if (!fs::exists(file)) continue;
+            ojson report;
+            if (!load_cached(file, p.key, report)) {
+                problems.push_back(file + ": not a readable point file for key " + p.key);
+            } else if (first_file.empty()) {
+                first_file = file;
+                result.reports[i] = std::move(report);
+            } else if (report != result.reports[i]) {
+                problems.push_back("point " + std::to_string(p.index) + " (" + describe(p.vary) +
+                                   "): conflicting results in " + first_file + " and " + file);
+            }
+        }
+        if (first_file.empty()) {
+            ++missing;
+            problems.push_back(missing_point(p, scan));
+        }
+    }
+    if (problems.empty()) return result;
+
+    // A lost shard first, by name: with many points, its point lines may be cut.
+    std::vector<std::string> lost;
+    for (size_t s = 0; s < scan.count; ++s) {
+        const Shard shard{s, scan.count};
+        if (scan.finished.count(s) || scan.mismatched.count(s)) continue;
+        size_t of = 0, gone = 0;
+        for (size_t i = 0; i < result.points.size(); ++i) {
+            if (!shard.has(result.points[i])) continue;
+            ++of;
+            if (result.reports[i].is_null()) ++gone;
+        }
+        if (gone)
+            lost.push_back("shard " + shard.name() + " lost or unfinished: no " + shard.manifest_file() +
+                           " in any directory, " + std::to_string(gone) + " of its " + std::to_string(of) +
+                           " points missing");
+    }
+    problems.insert(problems.begin(), lost.begin(), lost.end());
+
+    constexpr size_t kMaxLines = 40;
+    std::string msg = "merge: " + std::to_string(missing) + " of " + std::to_string(result.points.size()) +
+                      " points missing; " + std::to_string(problems.size()) + " problems:";
+    for (size_t k = 0; k < problems.size() && k < kMaxLines; ++k) msg += "\n  " + problems[k];
+    if (problems.size() > kMaxLines) msg += "\n  ... and " + std::to_string(problems.size() - kMaxLines) + " more";
+    throw InputError(msg);
 }
 
 namespace {

@@ -51,6 +51,7 @@ struct SweepSpec {
 using Assignment = std::vector<std::pair<std::string, std::string>>;
 
 struct SweepPoint {
+    size_t index = 0;  // position in the sweep's enumeration (expand order), from 0
     Assignment vary;
     std::vector<std::string> sets;  // every override applied to the base, in order
     Config config;
@@ -130,6 +131,38 @@ void write_results(const SweepResult& result, const std::string& sweep_file, con
 // marker per point) and DIR/poll-histogram.svg (poll.ns histogram per point;
 // the first 10 points if there are more). Returns the files written.
 std::vector<std::string> write_sweep_plots(const SweepResult& result, const std::string& dir);
+
+// Shards (issue 13): a sweep split into N independent parts that any
+// scheduler (GNU parallel, a Slurm job array) runs, merged back by
+// merge_shards. Point P belongs to shard P mod N, P being its position in the
+// sweep's enumeration: the sweep file alone decides it, never -j, --set or
+// the machine, so every shard agrees on the split without talking.
+struct Shard {
+    size_t index = 0, count = 1;
+    bool has(const SweepPoint& p) const { return p.index % count == index; }
+    std::string name() const;           // "I/N"
+    std::string manifest_file() const;  // "shard-I-of-N.json"
+};
+
+// "I/N" with 0 <= I < N; throws InputError otherwise.
+Shard parse_shard(const std::string& text);
+
+// The points of one shard, in sweep order.
+std::vector<SweepPoint> shard_points(std::vector<SweepPoint> points, const Shard& shard);
+
+// DIR/shard-I-of-N.json, written when the shard's last point is done: the
+// sweep, the pollsim version and each point's index and key, so that merge
+// can tell a lost shard from a mismatched one.
+void write_shard_manifest(const SweepResult& result, const Shard& shard, const std::string& sweep_file,
+                          const std::string& dir);
+
+// `sweep merge`: the reports of all `points` (resolved as the shards
+// resolved them) from DIR/points/ of the shard directories, as if run in one
+// sweep. Throws InputError naming every missing point (with the shard that
+// should have produced it), every point whose copies differ and every
+// manifest from another pollsim version or another resolved configuration.
+SweepResult merge_shards(std::vector<SweepPoint> points, std::vector<std::string> columns,
+                         const std::vector<std::string>& dirs);
 
 // A progress printer for stderr: a redrawn bar with ETA on a terminal,
 // otherwise a plain line every few seconds and at the end.

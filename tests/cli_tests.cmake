@@ -136,3 +136,6 @@ expect_exit(2 ${POLLSIM} check --baseline ${OUT}/no-such-baseline.json)
 expect_match("${LAST_ERR}" "cannot open baseline .*no-such-baseline\\.json")
 expect_exit(2 ${POLLSIM} check --baseline results/baseline.json --set no.such.key=1)
 expect_match("${LAST_ERR}" "unknown key 'no.such.key'")
+
+# ---- sharded sweeps (issue 13): GNU parallel shards merged equal one run ------
+include(${CMAKE_CURRENT_LIST_DIR}/sweep_shard_tests.cmake)

@@ -192,6 +192,97 @@ TEST_CASE("results.csv: the varied keys, then mean and ci95 of the headline metr
     CHECK_FALSE(json["points"][0]["report"]["run"].contains("wall_s"));
 }
 
+TEST_CASE("--shard I/N: parsed strictly, and the shards partition the points by position mod N") {
+    const Shard s = parse_shard("2/3");
+    CHECK(s.index == 2);
+    CHECK(s.count == 3);
+    CHECK(s.name() == "2/3");
+    CHECK(s.manifest_file() == "shard-2-of-3.json");
+    CHECK(parse_shard("0/1").count == 1);
+    for (const char* bad : {"3/3", "1/0", "-1/3", "1", "a/b", "1/3x", "/3", "1/"}) {
+        const auto msg = error_of([&] { parse_shard(bad); });
+        CHECK_MESSAGE(msg.find(std::string("--shard '") + bad + "'") != std::string::npos, bad);
+        CHECK(msg.find("0 <= I < N") != std::string::npos);
+    }
+
+    SweepDir d("shard-split");
+    const auto spec = load_sweep(d.write("s.yaml", "base: base.yaml\nvary:\n  workload.numjobs: [1, 2]\n  workload.rw: [read, write, randread]\n"));
+    const auto all = resolve_points(spec);
+    std::vector<int> owners(all.size(), 0);
+    for (size_t i = 0; i < 4; ++i)
+        for (const auto& p : shard_points(all, Shard{i, 4})) {
+            CHECK(p.index % 4 == i);
+            CHECK(p.key == all[p.index].key);
+            ++owners[p.index];
+        }
+    CHECK(owners == std::vector<int>(all.size(), 1));
+    // --set changes the keys, not which shard a point belongs to.
+    const auto longer = shard_points(resolve_points(spec, {"duration=30ms"}), Shard{1, 4});
+    REQUIRE(longer.size() == 2);
+    CHECK(longer[0].index == 1);
+    CHECK(longer[1].index == 5);
+    CHECK(longer[1].vary == all[5].vary);
+    CHECK(longer[1].key != all[5].key);
+}
+
+TEST_CASE("sweep merge: shards merged equal one run, and lost, conflicting and mismatched shards are named") {
+    SweepDir d("shard-merge");
+    const auto spec = load_sweep(d.write("s.yaml", "base: base.yaml\nvary:\n  workload.rw: [randread, randwrite, read, write]\n"));
+    SweepOptions options;
+    options.cache_dir = d.path("single/points");
+    const auto single = run_points(resolve_points(spec), spec.varied_keys(), options);
+    std::vector<std::string> dirs;
+    for (size_t i = 0; i < 3; ++i) {
+        dirs.push_back(d.path("shard" + std::to_string(i)));
+        options.cache_dir = dirs.back() + "/points";
+        const auto part = run_points(shard_points(resolve_points(spec), Shard{i, 3}), spec.varied_keys(), options);
+        write_shard_manifest(part, Shard{i, 3}, spec.file, dirs.back());
+    }
+    const auto merged = merge_shards(resolve_points(spec), spec.varied_keys(), dirs);
+    CHECK(results_csv(merged) == results_csv(single));
+    CHECK(results_json(merged, spec.file).dump(1) == results_json(single, spec.file).dump(1));
+    // The single run's directory holds every point (and no manifest): it merges too, alone or with the shards.
+    CHECK(results_csv(merge_shards(resolve_points(spec), spec.varied_keys(), {d.path("single")})) == results_csv(single));
+    CHECK(results_csv(merge_shards(resolve_points(spec), spec.varied_keys(), {dirs[0], d.path("single")})) ==
+          results_csv(single));
+
+    SUBCASE("a lost shard: its points and the shard are named") {
+        const auto msg = error_of([&] { merge_shards(resolve_points(spec), spec.varied_keys(), {dirs[0], dirs[2]}); });
+        CHECK(msg.find("merge: 1 of 4 points missing") != std::string::npos);
+        CHECK(msg.find("shard 1/3 lost or unfinished: no shard-1-of-3.json in any directory, 1 of its 1 points missing") !=
+              std::string::npos);
+        CHECK(msg.find("point 1 (workload.rw=randwrite) missing: no points/" + single.points[1].key +
+                       ".json in any directory; shard 1/3 should have produced it") != std::string::npos);
+    }
+    SUBCASE("a removed point file of a finished shard") {
+        fs::remove(fs::path(dirs[0]) / "points" / (single.points[3].key + ".json"));
+        const auto msg = error_of([&] { merge_shards(resolve_points(spec), spec.varied_keys(), dirs); });
+        CHECK(msg.find("point 3 (workload.rw=write) missing") != std::string::npos);
+        CHECK(msg.find("its manifest says it finished") != std::string::npos);
+    }
+    SUBCASE("one point with two different reports is a conflict") {
+        const fs::path copy = fs::path(d.path("single")) / "points" / (single.points[2].key + ".json");
+        auto j = nlohmann::ordered_json::parse(std::ifstream(copy));
+        j["report"]["metrics"]["iops"]["mean"] = 1.0;
+        std::ofstream(copy) << j.dump();
+        const auto msg = error_of([&] { merge_shards(resolve_points(spec), spec.varied_keys(), {dirs[2], d.path("single")}); });
+        CHECK(msg.find("point 2 (workload.rw=read): conflicting results in " + dirs[2]) != std::string::npos);
+        CHECK(msg.find(copy.string()) != std::string::npos);
+    }
+    SUBCASE("a merge with other --set than the shards names the manifests") {
+        const auto msg = error_of([&] { merge_shards(resolve_points(spec, {"seed=8"}), spec.varied_keys(), dirs); });
+        CHECK(msg.find("4 of 4 points missing") != std::string::npos);
+        CHECK(msg.find("shard-0-of-3.json: point 0 has key " + single.points[0].key) != std::string::npos);
+        CHECK(msg.find("the sweep file and --set the shards ran with") != std::string::npos);
+        CHECK(msg.find("shard 0/3 should have produced it, but it ran another configuration") != std::string::npos);
+        CHECK(msg.find("lost") == std::string::npos);
+    }
+    SUBCASE("a missing directory") {
+        CHECK(error_of([&] { merge_shards(resolve_points(spec), spec.varied_keys(), {d.path("nowhere")}); })
+                  .find("nowhere: no such shard directory") != std::string::npos);
+    }
+}
+
 TEST_CASE("cover-letter tables on very short runs: shapes, pairing and the --json layout") {
     TablesOptions options;
     options.sweeps_dir = POLLSIM_SOURCE_DIR "/configs/cover-letter";
