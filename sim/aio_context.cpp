@@ -20,11 +20,28 @@ AioContext::AioContext(int index, int n_vq, const Profile& profile, std::unique_
       host_(host),
       rng_(seed),
       handlers_(static_cast<size_t>(n_vq) + 1) {
-    handlers_.back().kind = Handler::Kind::cq;
+    cq_ = n_vq;
+    handlers_[cq_].kind = Handler::Kind::cq;
+    if (profile_.mechanisms.timer_notify) {
+        notifier_ = static_cast<int>(handlers_.size());
+        handlers_.emplace_back().kind = Handler::Kind::notifier;
+    }
+}
+
+void AioContext::trace(const char* event, const char* fmt, int64_t a, int64_t b) const {
+    if (!trace_) return;
+    std::fprintf(trace_, "%lld.%06lld:%s ctx %d ", static_cast<long long>(now_ns_ / 1'000'000'000),
+                 static_cast<long long>(now_ns_ / 1000 % 1'000'000), event, index_);
+    std::fprintf(trace_, fmt, static_cast<long long>(a), static_cast<long long>(b));
+    std::fputc('\n', trace_);
 }
 
 void AioContext::start(int64_t now_ns) {
     now_ns_ = now_ns;
+    // QEMU's notifier joins the poll list at start-up (the main thread's
+    // first aio_notify(), e.g. setting the poll parameters): every
+    // recorded log shows it added before any guest request.
+    if (notifier_ >= 0) join_poll_list(notifier_);
     begin_iteration();
 }
 
@@ -44,6 +61,9 @@ void AioContext::on_step(int64_t now_ns, uint64_t generation) {
     case Phase::sleeping: wake_up(); break;
     case Phase::waking: after_syscall(); break;  // the fd that woke us is readable now
     case Phase::dispatching: finish_handler_dispatch(); break;
+    case Phase::timers: finish_timers(); break;
+    case Phase::timer_due: dispatch_timers_only(); break;
+    case Phase::entering: choose_poll_or_wait(); break;
     case Phase::idle: break;
     }
 }
@@ -61,8 +81,42 @@ void AioContext::begin_iteration() {
         stats_.sum_poll_ns += iter_poll_ns_;
         stats_.poll_hist.add_iteration(iter_poll_ns_);
     }
-    if (!poll_list_.empty() && iter_poll_ns_ > 0) start_poll_phase(iter_poll_ns_);
-    else begin_wait_phase();
+    const int64_t entry_ns = profile_.iteration_ns.sample(rng_);
+    if (entry_ns > 0) {
+        charge(stats_.dispatch_ns, now_ns_, now_ns_ + entry_ns);
+        phase_ = Phase::entering;
+        schedule(now_ns_ + entry_ns);
+        return;
+    }
+    choose_poll_or_wait();
+}
+
+// Steps 3-5 entry: poll, skip the wait, or wait.
+void AioContext::choose_poll_or_wait() {
+    // aio_compute_timeout(): a completion timer caps the poll budget, and one
+    // already expired means neither polling nor waiting (timeout 0), only
+    // running the timers.
+    int64_t poll_budget_ns = iter_poll_ns_;
+    if (profile_.mechanisms.timer_completions) {
+        const int64_t deadline_ns = timer_due_ns();
+        if (deadline_ns <= now_ns_) {
+            // A step at this instant: the timer's own event (same instant,
+            // ordered before steps) must have fired first.
+            phase_ = Phase::timer_due;
+            schedule(now_ns_);
+            return;
+        }
+        if (deadline_ns != kNever) poll_budget_ns = std::min(poll_budget_ns, deadline_ns - now_ns_);
+    }
+    if (!poll_list_.empty() && poll_budget_ns > 0) {
+        start_poll_phase(poll_budget_ns);
+    } else if (notifier_ >= 0 && handlers_[notifier_].notified) {
+        // aio_poll(): notify_me is set, ctx->notified is seen, the timeout
+        // drops to 0 and the wait is skipped; nothing is dispatched.
+        dispatch_timers_only();
+    } else {
+        begin_wait_phase();
+    }
 }
 
 // An iteration's poll time holds from its start to the next iteration's start.
@@ -86,7 +140,9 @@ void AioContext::remove_idle_poll_handlers() {
     for (size_t i = 0; i < poll_list_.size(); ++i) {
         const int h = poll_list_[i];
         Handler& hd = handlers_[h];
-        if (now_ns_ - hd.last_dispatch_ns >= interval && hd.pending.empty()) {
+        // The notifier stays: no recorded log (results/real-qemu/) has a
+        // poll_remove, and it could not join again (it only joins by dispatch).
+        if (now_ns_ - hd.last_dispatch_ns >= interval && hd.pending.empty() && h != notifier_) {
             hd.in_poll_list = false;
             hd.poll_pos = -1;
             policy_->handler_left(h);
@@ -107,7 +163,13 @@ void AioContext::remove_idle_poll_handlers() {
 // the work, or the first boundary at or after start + T.
 void AioContext::start_poll_phase(int64_t poll_ns) {
     polling_mode_ = true;
-    if (iter_in_window_) ++stats_.poll_phases;
+    trace("run_poll_handlers_begin", "max_ns %lld timeout %lld", poll_ns,
+          next_deadline() == kNever ? -1 : next_deadline() - now_ns_);
+    if (iter_in_window_) {
+        ++stats_.poll_phases;
+        stats_.sum_poll_max_ns += poll_ns;
+        stats_.poll_max_hist.add_iteration(poll_ns);
+    }
     const auto n_poll = static_cast<int64_t>(poll_list_.size());
     spin_ns_ = std::max<int64_t>(1, profile_.spin_overhead_ns.sample(rng_) + n_poll * profile_.poll_check_ns.sample(rng_));
     poll_start_ns_ = now_ns_;
@@ -120,12 +182,24 @@ void AioContext::end_poll_phase() {
     charge(stats_.poll_ns, poll_start_ns_, now_ns_);
     if (iter_in_window_) stats_.spins += (now_ns_ - poll_start_ns_) / spin_ns_;
     if (poll_list_has_work()) {
-        if (iter_in_window_) ++stats_.poll_successes;
         collect_poll_visible();
+        // QEMU's progress flag leaves out the notifier: polling ends (the
+        // timeout drops to 0) but it is not a successful poll.
+        const bool progress = dispatch_list_.size() > 1 || dispatch_list_.front() != notifier_;
+        trace("run_poll_handlers_end", "progress %lld", progress);
+        if (iter_in_window_ && progress) ++stats_.poll_successes;
+        if (!progress) charge(stats_.wasted_poll_ns, poll_start_ns_, now_ns_);
         begin_dispatch();
         return;
     }
     charge(stats_.wasted_poll_ns, poll_start_ns_, now_ns_);
+    trace("run_poll_handlers_end", "progress 0");
+    // Polled up to a timer's deadline: QEMU's timeout is now 0, so it skips
+    // the wait (notifications stay off) and goes on to run the timer.
+    if (profile_.mechanisms.timer_completions && timer_due_ns() <= now_ns_) {
+        dispatch_timers_only();
+        return;
+    }
     begin_wait_phase();
 }
 
@@ -161,13 +235,16 @@ void AioContext::after_final_check() {
 // The wait returns at once if an fd is readable; otherwise the thread sleeps
 // until the first one is.
 void AioContext::after_syscall() {
-    const int64_t t_ev = earliest_fd_ready();
+    // A completion timer bounds the wait like an fd (ppoll's timeout).
+    const int64_t t_ev = profile_.mechanisms.timer_completions ? std::min(earliest_fd_ready(), timer_due_ns())
+                                                                : earliest_fd_ready();
     if (t_ev <= now_ns_) {
         collect_fd_readable();
         begin_dispatch();
         return;
     }
     phase_ = Phase::sleeping;
+    trace("sleep", "until %lld", t_ev == kNever ? -1 : t_ev);
     if (t_ev != kNever) {
         schedule(t_ev);
     } else {
@@ -187,16 +264,30 @@ void AioContext::wake_up() {
     schedule(now_ns_ + latency_ns + cpu_ns);
 }
 
+// timer-completions with QEMU's timeout at 0: no fd was waited for, so no
+// handler is dispatched; the iteration only runs its timers.
+void AioContext::dispatch_timers_only() {
+    dispatch_list_.clear();
+    begin_dispatch();
+}
+
+// aio_notify_accept(): after the wait, before dispatch.
+void AioContext::notify_accept() {
+    if (notifier_ >= 0) handlers_[notifier_].notified = false;
+}
+
 // Steps 6-7.
 void AioContext::begin_dispatch() {
     block_ns_ = now_ns_ - iter_start_ns_;
+    notify_accept();
     dispatch_index_ = 0;
     dispatch_next();
 }
 
 void AioContext::dispatch_next() {
     if (dispatch_index_ == dispatch_list_.size()) {
-        finish_iteration();
+        if (!expired_.empty()) run_timers();
+        else finish_iteration();
         return;
     }
     const int h = dispatch_list_[dispatch_index_];
@@ -206,28 +297,35 @@ void AioContext::dispatch_next() {
     hd.last_dispatch_ns = now_ns_;
     hd.fd_ready_ns = kNever;  // the handler reads its eventfd
     in_flight_.clear();
-    int64_t cost_ns;
-    if (hd.kind == Handler::Kind::vq) {
+    int64_t cost_ns = 0;
+    if (hd.kind == Handler::Kind::notifier) {
+        // aio_context_notifier_cb(): nothing to do but clear the flag.
+    } else if (hd.kind == Handler::Kind::vq) {
         hd.kick_outstanding = false;
         size_t n = hd.pending.size();
         if (profile_.aio_max_batch > 0) n = std::min<size_t>(n, static_cast<size_t>(profile_.aio_max_batch));
+        trace("virtio_blk_handle", "requests %lld", static_cast<int64_t>(n));
         for (size_t i = 0; i < n; ++i) in_flight_.push_back(hd.pending.pop());
         cost_ns = profile_.vq_dispatch_ns.sample(rng_) + static_cast<int64_t>(n) * profile_.per_request_ns.sample(rng_) +
                   profile_.submit_ns.sample(rng_);
     } else {
         while (!hd.pending.empty()) in_flight_.push_back(hd.pending.pop());
-        // One guest interrupt per distinct device completed.
-        devices_scratch_.clear();
-        for (int32_t id : in_flight_) devices_scratch_.push_back(host_.request_device(id));
-        std::sort(devices_scratch_.begin(), devices_scratch_.end());
-        const auto k = std::unique(devices_scratch_.begin(), devices_scratch_.end()) - devices_scratch_.begin();
-        cost_ns = profile_.cq_dispatch_ns.sample(rng_) +
-                  static_cast<int64_t>(in_flight_.size()) * profile_.per_completion_ns.sample(rng_) +
-                  static_cast<int64_t>(k) * profile_.irq_inject_ns.sample(rng_);
+        cost_ns = profile_.cq_dispatch_ns.sample(rng_) + completion_cost_ns();
     }
     charge(stats_.dispatch_ns, now_ns_, now_ns_ + cost_ns);
     phase_ = Phase::dispatching;
     schedule(now_ns_ + cost_ns);
+}
+
+// Completing in_flight_ for the guest: per request, and one guest interrupt
+// per distinct device completed.
+int64_t AioContext::completion_cost_ns() {
+    devices_scratch_.clear();
+    for (int32_t id : in_flight_) devices_scratch_.push_back(host_.request_device(id));
+    std::sort(devices_scratch_.begin(), devices_scratch_.end());
+    const auto k = std::unique(devices_scratch_.begin(), devices_scratch_.end()) - devices_scratch_.begin();
+    return static_cast<int64_t>(in_flight_.size()) * profile_.per_completion_ns.sample(rng_) +
+           static_cast<int64_t>(k) * profile_.irq_inject_ns.sample(rng_);
 }
 
 // A handler's dispatch ended: its requests reach the backend, or its
@@ -242,10 +340,33 @@ void AioContext::finish_handler_dispatch() {
     dispatch_next();
 }
 
+// timer-completions: timerlistgroup_run_timers() after dispatch completes
+// every request whose timer has fired; each completion costs like a reaped
+// one, plus one guest interrupt per device.
+void AioContext::run_timers() {
+    in_flight_.swap(expired_);
+    expired_.clear();
+    trace("virtio_blk_rw_complete", "requests %lld", static_cast<int64_t>(in_flight_.size()));
+    const int64_t cost_ns = completion_cost_ns();
+    charge(stats_.dispatch_ns, now_ns_, now_ns_ + cost_ns);
+    phase_ = Phase::timers;
+    schedule(now_ns_ + cost_ns);
+}
+
+void AioContext::finish_timers() {
+    for (int32_t id : in_flight_) host_.to_guest(id);
+    in_flight_.clear();
+    finish_iteration();
+}
+
 // Step 8.
 void AioContext::finish_iteration() {
     PolicyCounters counters;
     policy_->update(block_ns_, poll_list_, dispatched_, counters);
+    if (trace_) {
+        for (int64_t i = 0; i < counters.grows; ++i) trace("poll_grow", "block_ns %lld new %lld", block_ns_, policy_->poll_ns());
+        for (int64_t i = 0; i < counters.shrinks; ++i) trace("poll_shrink", "block_ns %lld new %lld", block_ns_, policy_->poll_ns());
+    }
     if (iter_in_window_) {
         stats_.policy.updates += counters.updates;
         stats_.policy.resets += counters.resets;
@@ -257,6 +378,7 @@ void AioContext::finish_iteration() {
 }
 
 void AioContext::guest_submit(int handler, int32_t request_id, int64_t now_ns) {
+    if (window_.contains(now_ns)) ++stats_.submitted;
     Handler& hd = handlers_[handler];
     hd.pending.push(request_id);
     new_work(handler, now_ns);
@@ -268,6 +390,13 @@ void AioContext::guest_submit(int handler, int32_t request_id, int64_t now_ns) {
 }
 
 void AioContext::backend_complete(int32_t request_id, int64_t now_ns) {
+    if (profile_.mechanisms.timer_completions) {
+        // The timer fired: the loop completes the request when it next runs
+        // its timers (a sleep or poll phase was already bounded by it).
+        timer_deadlines_.pop();
+        expired_.push_back(request_id);
+        return;
+    }
     const int cq = cq_handler();
     Handler& hd = handlers_[cq];
     hd.pending.push(request_id);
@@ -277,6 +406,14 @@ void AioContext::backend_complete(int32_t request_id, int64_t now_ns) {
         hd.fd_ready_ns = ready_ns;
         fd_became_ready(ready_ns);
     }
+}
+
+void AioContext::arm_timer(int64_t deadline_ns) {
+    // timer_mod() of a timer that becomes the earliest calls aio_notify()
+    // (timerlist_rearm): the next iteration must recompute its timeout.
+    if (notifier_ >= 0 && deadline_ns < next_deadline()) handlers_[notifier_].notified = true;
+    timer_deadlines_.push(deadline_ns);
+    fd_became_ready(deadline_ns);  // only dispatch arms timers, but a sleep must not outlast one
 }
 
 // Work on a poll-list handler ends a running poll phase at the next spin boundary.
@@ -293,14 +430,14 @@ void AioContext::fd_became_ready(int64_t ready_ns) {
 
 bool AioContext::poll_list_has_work() const {
     for (int h : poll_list_)
-        if (!handlers_[h].pending.empty()) return true;
+        if (handlers_[h].has_work()) return true;
     return false;
 }
 
 void AioContext::collect_poll_visible() {
     dispatch_list_.clear();
     for (size_t h = 0; h < handlers_.size(); ++h)
-        if (handlers_[h].in_poll_list && !handlers_[h].pending.empty()) dispatch_list_.push_back(static_cast<int>(h));
+        if (handlers_[h].in_poll_list && handlers_[h].has_work()) dispatch_list_.push_back(static_cast<int>(h));
 }
 
 void AioContext::collect_fd_readable() {

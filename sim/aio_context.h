@@ -3,7 +3,9 @@
 #pragma once
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <vector>
 
 #include "sim/fifo.h"
@@ -30,14 +32,18 @@ public:
 };
 
 struct Handler {
-    enum class Kind : uint8_t { vq, cq };
+    // notifier: the AioContext's own event notifier (timer-notify).
+    enum class Kind : uint8_t { vq, cq, notifier };
     Kind kind = Kind::vq;
+    bool notified = false;          // notifier: aio_notify() was called and not yet accepted
     bool in_poll_list = false;
     bool kick_outstanding = false;  // vq: guest kicked and the fd is not cleared yet
     int poll_pos = -1;              // index in the poll list
     int64_t last_dispatch_ns = 0;
     int64_t fd_ready_ns = kNever;   // when its fd is (or becomes) readable
     Fifo<int32_t> pending;          // vq: submitted requests; cq: completions to reap
+
+    bool has_work() const { return !pending.empty() || notified; }
 };
 
 class AioContext {
@@ -52,8 +58,15 @@ public:
     void guest_submit(int handler, int32_t request_id, int64_t now_ns);
     // The backend completed a request of this context.
     void backend_complete(int32_t request_id, int64_t now_ns);
+    // timer-completions: a dispatch armed a completion timer for `deadline_ns`
+    // (its backend_complete comes at that instant).
+    void arm_timer(int64_t deadline_ns);
     // Close the accounting at the end of the run.
     void finish(int64_t end_ns);
+    // Writes one line per loop event, named like QEMU's trace events
+    // (`pollsim validate --sim-log`), so a simulated loop reads beside a
+    // recorded one. nullptr: off.
+    void set_trace(std::FILE* out) { trace_ = out; }
 
     // A request this context completed reached the guest.
     void record_guest_completion(const IoRequest& req, int64_t now_ns) {
@@ -63,13 +76,14 @@ public:
         stats_.latency_ns.add(now_ns - req.t_sub_ns);
     }
     const ContextStats& stats() const { return stats_; }
-    int cq_handler() const { return static_cast<int>(handlers_.size()) - 1; }
+    int cq_handler() const { return cq_; }
 
 private:
-    enum class Phase : uint8_t { idle, polling, final_check, syscall, sleeping, waking, dispatching };
+    enum class Phase : uint8_t { idle, polling, final_check, syscall, sleeping, waking, dispatching, timers, timer_due, entering };
 
     // DESIGN §3, one function per step.
     void begin_iteration();
+    void choose_poll_or_wait();
     void remove_idle_poll_handlers();
     void start_poll_phase(int64_t poll_ns);
     void end_poll_phase();
@@ -80,6 +94,11 @@ private:
     void begin_dispatch();
     void dispatch_next();
     void finish_handler_dispatch();
+    void dispatch_timers_only();
+    void notify_accept();
+    int64_t completion_cost_ns();
+    void run_timers();
+    void finish_timers();
     void finish_iteration();
 
     // Helpers.
@@ -89,6 +108,11 @@ private:
     void collect_poll_visible();
     void collect_fd_readable();
     int64_t earliest_fd_ready() const;
+    // The nearest armed completion timer (timer-completions), kNever if none.
+    int64_t next_deadline() const { return timer_deadlines_.empty() ? kNever : timer_deadlines_.top(); }
+    // When the loop next has a timer to run: 0 (already) if one fired and
+    // waits to be run, else the nearest armed deadline.
+    int64_t timer_due_ns() const { return expired_.empty() ? next_deadline() : 0; }
     void join_poll_list(int handler);
     void schedule(int64_t t_ns);
     void charge(int64_t& bucket, int64_t from_ns, int64_t to_ns) { bucket += window_.clip(from_ns, to_ns); }
@@ -104,7 +128,9 @@ private:
     ContextHost& host_;
     Rng rng_;
 
-    std::vector<Handler> handlers_;  // vqs by device and queue index, then the cq
+    std::vector<Handler> handlers_;  // vqs by device and queue index, the cq, then (timer-notify) the notifier
+    int cq_ = 0;
+    int notifier_ = -1;              // timer-notify only
     std::vector<int> poll_list_;
     std::vector<uint8_t> dispatched_;  // parallel to poll_list_
     int64_t next_idle_check_ns_ = kNever;
@@ -128,7 +154,14 @@ private:
     std::vector<int32_t> devices_scratch_;
     bool interval_open_ = false;
 
+    // timer-completions: armed deadlines, and requests whose timer fired and
+    // that the loop has not completed yet.
+    std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> timer_deadlines_;
+    std::vector<int32_t> expired_;
+
     ContextStats stats_;
+    std::FILE* trace_ = nullptr;
+    void trace(const char* event, const char* fmt = "", int64_t a = 0, int64_t b = 0) const;
 };
 
 }  // namespace pollsim

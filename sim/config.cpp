@@ -50,6 +50,7 @@ void read_workload(MapReader r, WorkloadConfig& w, const std::string& base_dir) 
     r.read("loop", w.loop);
     r.read("skip_bad", w.skip_bad);
     r.read("reorder_window", w.reorder_window, 1, 1 << 24);
+    r.read_choice("service", w.service, {"recorded", "profile"});
     r.finish();
 }
 
@@ -103,9 +104,11 @@ bool is_config_key(const std::string& key) {
 std::vector<std::string> valid_config_keys() {
     std::vector<std::string> keys = {"policy", "iothread.poll-max-ns", "iothread.poll-grow", "iothread.poll-shrink",
                                      "iothread.poll-weight", "iothreads", "devices", "queues", "duration",
-                                     "warmup", "seed", "replications", "threads", "profile", "poll_near_max"};
+                                     "warmup", "seed", "replications", "threads", "profile", "poll_near_max",
+                                     "mechanisms"};
     for (const char* k : {"type", "rw", "bs", "numjobs", "iodepth", "think", "spread", "rate_iops", "on_ns",
-                          "off_ns", "trace", "format", "replay", "speed", "loop", "skip_bad", "reorder_window"})
+                          "off_ns", "trace", "format", "replay", "speed", "loop", "skip_bad", "reorder_window",
+                          "service"})
         keys.push_back(std::string("workload.") + k);
     for (const auto& k : profile_keys()) keys.push_back("costs." + k);
     return keys;
@@ -209,6 +212,14 @@ Config load_config_text(const std::string& text, const std::string& name, const 
     if (profile.empty()) throw InputError(name + ": key 'profile' is required (a profile YAML path)");
     c.profile_path = resolve_path(root["profile"], profile, base_dir);
     c.profile = load_profile(c.profile_path, r.node("costs"), name);
+    std::vector<std::string> mechanisms;
+    if (r.read_list("mechanisms", mechanisms)) {
+        try {
+            c.profile.mechanisms = resolve_mechanisms(mechanisms);
+        } catch (const std::invalid_argument& e) {
+            throw InputError(r.where(root["mechanisms"], "mechanisms") + ": " + e.what());
+        }
+    }
     r.finish();
     return c;
 }
@@ -250,6 +261,8 @@ nlohmann::ordered_json config_to_json(const Config& c) {
         wj["loop"] = w.loop;
         wj["skip_bad"] = w.skip_bad;
         wj["reorder_window"] = w.reorder_window;
+        // Only when changed, so existing trace configs keep their fingerprints.
+        if (w.service != "recorded") wj["service"] = w.service;
     } else {
         wj["rw"] = w.rw;
         wj["bs"] = w.bs;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "sim/error.h"
 #include "sim/yaml_reader.h"
 
 namespace pollsim {
@@ -14,6 +15,9 @@ namespace {
 struct DistField {
     const char* key;
     Dist Profile::*member;
+    // Costs beyond DESIGN §6: left out of the JSON while 0, so configs of
+    // the plain model keep their JSON and fingerprints.
+    bool extension = false;
 };
 constexpr DistField kDistFields[] = {
     {"spin_overhead_ns", &Profile::spin_overhead_ns},
@@ -30,6 +34,7 @@ constexpr DistField kDistFields[] = {
     {"cq_dispatch_ns", &Profile::cq_dispatch_ns},
     {"per_completion_ns", &Profile::per_completion_ns},
     {"irq_inject_ns", &Profile::irq_inject_ns},
+    {"iteration_ns", &Profile::iteration_ns, true},
 };
 constexpr DistField kServiceFields[] = {
     {"read", &Profile::service_read_ns},
@@ -53,6 +58,14 @@ Profile profile_from_yaml(const YAML::Node& node, const std::string& file) {
     MapReader service(r.node("service"), file, "service");
     for (const auto& f : kServiceFields) service.read_dist(f.key, p.*f.member);
     service.finish();
+    std::vector<std::string> names;
+    if (r.read_list("mechanisms", names)) {
+        try {
+            p.mechanisms = resolve_mechanisms(names);
+        } catch (const std::invalid_argument& e) {
+            throw InputError(r.where(node["mechanisms"], "mechanisms") + ": " + e.what());
+        }
+    }
     // Bounds for `pollsim calibrate` (sim/calibrate.h reads them); they do
     // not change the simulation, so the engine only has to accept the key.
     (void)r.node("calibration");
@@ -63,12 +76,18 @@ Profile profile_from_yaml(const YAML::Node& node, const std::string& file) {
 nlohmann::ordered_json profile_to_json(const Profile& p) {
     nlohmann::ordered_json j;
     j["name"] = p.name;
-    for (const auto& f : kDistFields) j[f.key] = (p.*f.member).to_json();
+    for (const auto& f : kDistFields) {
+        const Dist& d = p.*f.member;
+        if (!f.extension || !d.is_constant() || d.constant_ns() != 0) j[f.key] = d.to_json();
+    }
     j["poll_idle_interval_ns"] = p.poll_idle_interval_ns;
     j["aio_max_batch"] = p.aio_max_batch;
     j["device_queue_depth"] = p.device_queue_depth;
     j["service_per_kib_ns"] = p.service_per_kib_ns;
     for (const auto& f : kServiceFields) j["service"][f.key] = (p.*f.member).to_json();
+    // Only when some are on, so configs of the plain DESIGN model keep their
+    // JSON (and the fingerprints that sweep caches and check baselines use).
+    if (const auto names = mechanism_list(p.mechanisms); !names.empty()) j["mechanisms"] = names;
     return j;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/dist.h"
+#include "sim/mechanisms.h"
 #include "sim/request.h"
 
 namespace YAML { class Node; }
@@ -33,6 +34,11 @@ struct Profile {
     Dist cq_dispatch_ns = Dist::constant(0);
     Dist per_completion_ns = Dist::constant(0);
     Dist irq_inject_ns = Dist::constant(0);
+    // Beyond DESIGN §6: the loop's own work at the start of every iteration
+    // (aio_poll() entry: lock count, aio_compute_timeout(), the notify_me
+    // handshake), busy and inside block_ns. 0 in DESIGN's model; see the
+    // README's "Mechanisms beyond DESIGN.md".
+    Dist iteration_ns = Dist::constant(0);
     // Event loop and backend shape.
     int64_t poll_idle_interval_ns = 7'000'000'000;  // QEMU's POLL_IDLE_INTERVAL_NS
     int64_t aio_max_batch = 0;                       // 0: no limit
@@ -44,6 +50,9 @@ struct Profile {
     Dist service_randread_ns = Dist::constant(100000);
     Dist service_randwrite_ns = Dist::constant(100000);
     int64_t service_per_kib_ns = 0;
+    // Engine parts beyond DESIGN §3-7 this host has (sim/mechanisms.h); a
+    // config's `mechanisms` key replaces the list.
+    Mechanisms mechanisms;
 
     const Dist& service(Op op, bool random) const {
         if (op == Op::read) return random ? service_randread_ns : service_read_ns;

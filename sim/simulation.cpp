@@ -95,6 +95,7 @@ void Simulation::start_service(int32_t request_id) {
                        : config_.profile.service(s.req.op, s.req.random).sample(dev.rng) +
                              config_.profile.extra_service_ns(s.req.bytes);
     events_.push(now_ns_ + s.service_ns, EventType::backend_done, request_id, 0);
+    if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(now_ns_ + s.service_ns);
 }
 
 void Simulation::backend_done(int32_t request_id) {

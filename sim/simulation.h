@@ -36,6 +36,10 @@ public:
                RequestObserver* observer = nullptr);
     ~Simulation() override;
     ReplicationResult run();
+    // Every IOThread writes its loop events to `out` (AioContext::set_trace).
+    void trace_loops(std::FILE* out) {
+        for (auto& c : contexts_) c->set_trace(out);
+    }
 
     // GuestApi
     int64_t now_ns() const override { return now_ns_; }

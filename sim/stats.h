@@ -35,6 +35,11 @@ struct ContextStats {
     int64_t wakeups = 0;   // sleeps ended by an fd
     int64_t wasted_poll_ns = 0;
     int64_t sum_poll_ns = 0;     // sum of T over iterations
+    // What QEMU's run_poll_handlers_begin traces as max_ns: the budget of
+    // each poll phase at its start, after any timer cap (`pollsim validate`).
+    int64_t sum_poll_max_ns = 0;
+    Pow2Histogram poll_max_hist;
+    int64_t submitted = 0;       // guest submissions (virtio_blk_handle_* in QEMU's log)
     int64_t near_max_ns = 0;     // time with T >= poll_near_max * poll-max-ns
     PolicyCounters policy;
     Pow2Histogram poll_hist;

@@ -33,6 +33,11 @@ struct WorkloadConfig {
     bool loop = false;             // repeat the trace for the whole run
     bool skip_bad = false;         // skip malformed lines instead of failing
     int64_t reorder_window = 1024; // records a reader may sort out of order
+    // recorded: a request's service time is its recorded one (complete -
+    // submit if that is all the trace has); profile: drawn from the profile,
+    // for logs whose recorded completion includes the event loop's own delay
+    // (QEMU's null-aio timers: `pollsim validate`).
+    std::string service = "recorded";
 };
 
 // What the engine offers a workload.

@@ -108,6 +108,22 @@ void MapReader::read_choice(const char* key, std::string& out, const std::vector
     }
 }
 
+bool MapReader::read_list(const char* key, std::vector<std::string>& out) {
+    YAML::Node n = node(key);
+    if (!n) return false;
+    if (n.IsNull()) {
+        out.clear();
+        return true;
+    }
+    if (!n.IsSequence()) throw InputError(where(n, key) + ": expected a list such as [a, b] (or [] for none)");
+    out.clear();
+    for (const auto& item : n) {
+        if (!item.IsScalar()) throw InputError(where(item, key) + ": expected a list of names");
+        out.push_back(item.Scalar());
+    }
+    return true;
+}
+
 void MapReader::finish() {
     if (!node_ || node_.IsNull()) return;
     for (const auto& kv : node_) {

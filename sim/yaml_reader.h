@@ -26,6 +26,9 @@ public:
     void read_duration(const char* key, int64_t& out_ns);
     void read_dist(const char* key, Dist& out);
     void read_choice(const char* key, std::string& out, const std::vector<std::string>& choices);
+    // A sequence of scalars ("[a, b]"; an empty "[]" is allowed). Returns
+    // false, leaving `out` alone, if the key is absent.
+    bool read_list(const char* key, std::vector<std::string>& out);
     // Throws InputError for the first key not read (call after all reads).
     void finish();
 

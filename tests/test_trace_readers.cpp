@@ -208,8 +208,10 @@ TEST_CASE("QEMU log backend: luring (real qemu-storage-daemon 7.2) and virtio_bl
     }
     SUBCASE("events without the timestamp prefix are refused with the fix") {
         TempTrace t("nots.log", "virtio_blk_handle_read vdev 0x1 req 0x2 sector 0 nsectors 8\n");
-        CHECK(error_of(t.path, "qemu-log").find(":1: trace event without the 'TID@SECONDS.MICROSECONDS:' prefix") !=
-              std::string::npos);
+        const std::string e = error_of(t.path, "qemu-log");
+        CHECK(e.find(":1: trace event without a timestamp prefix ('TID@SECONDS.MICROSECONDS:' or "
+                     "'YYYY-MM-DDTHH:MM:SS.UUUUUUZ ')") != std::string::npos);
+        CHECK(e.find("-msg timestamp=on") != std::string::npos);
     }
 }
 

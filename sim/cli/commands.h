@@ -13,5 +13,6 @@ int cmd_tables(int argc, char** argv);
 int cmd_check(int argc, char** argv);
 int cmd_calibrate(int argc, char** argv);
 int cmd_list(int argc, char** argv);
+int cmd_validate(int argc, char** argv);
 
 }  // namespace pollsim

@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"tables", pollsim::cmd_tables, "regenerate the cover letter's tables A, B, C beside the published figures"},
     {"check", pollsim::cmd_check, "regression check of a fixed scenario suite against a baseline"},
     {"calibrate", pollsim::cmd_calibrate, "fit profile parameters to the published tables A and B"},
+    {"validate", pollsim::cmd_validate, "replay a real QEMU trace log and compare its poll figures with the engine's"},
     {"policy-trace", pollsim::cmd_policy_trace, "replay one policy on a block_ns sequence (JSON Lines)"},
     {"trace", pollsim::cmd_trace, "recorded I/O traces: `trace stats FILE`, `trace synth CONFIG --out FILE`"},
     {"bench", pollsim::cmd_bench, "measure simulation speed (requests per wall second) and memory"},

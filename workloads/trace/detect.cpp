@@ -1,10 +1,10 @@
 // workload.format: auto. The first meaningful line of each format has a
 // shape no other format shares, so one line decides; a few more are read
 // only to step over blank and comment lines.
-#include <fstream>
 #include <regex>
 
 #include "sim/error.h"
+#include "sim/text_input.h"
 #include "workloads/trace/trace_parse.h"
 #include "workloads/trace/trace_reader.h"
 
@@ -15,9 +15,12 @@ namespace {
 std::string classify(const std::string& line) {
     // "fio version 2 iolog" / "fio version 3 iolog": fio's own header.
     static const std::regex fio_iolog(R"(^fio version [0-9]+ iolog$)");
-    // QEMU log backend, "PID@SECONDS.MICROSECONDS:event args"; also without
-    // the prefix, so that the reader can say the timestamps are missing.
-    static const std::regex qemu(R"(^([0-9]+@[0-9]+\.[0-9]+:)?(virtio_blk|luring|laio)_[a-z_]+( |$))");
+    // QEMU log backend, "PID@SECONDS.MICROSECONDS:event args" (7.2) or
+    // "YYYY-MM-DDTHH:MM:SS.UUUUUUZ event args" (10.0 on); also without the
+    // prefix, so that the reader can say the timestamps are missing. Any
+    // stamped QEMU trace event counts: a log starts with whatever fired first.
+    static const std::regex qemu(
+        R"(^(([0-9]+@[0-9]+\.[0-9]+:|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z )[a-z0-9_]+( |$)|(virtio_blk|luring|laio)_[a-z_]+( |$)))");
     // blkparse default header "%D %2c %8s %5T.%9t %5p %2a %3d": "8,0 3 1 0.000000000 697 Q ..."
     static const std::regex blkparse(R"(^[0-9]+,[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]+ +[0-9]+ +[A-Za-z]+)");
     // fio latency log: "time, value, ddir, bs[, offset][, prio]", all numbers.
@@ -38,12 +41,11 @@ std::string classify(const std::string& line) {
 }  // namespace
 
 std::string detect_trace_format(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw InputError(path + ": cannot open trace file");
+    TextInput in(path, "trace file");
     std::string line;
     int64_t line_no = 0, first_no = 0, looked = 0;
     // A few foreign lines (a QEMU warning before its trace) are stepped over.
-    while (std::getline(in, line) && looked < 20) {
+    while (looked < 20 && in.getline(line)) {
         ++line_no;
         const std::string text(trace::trim(line));
         if (text.empty() || text[0] == '#') continue;

@@ -68,6 +68,13 @@ int64_t to_ns(std::string_view field, int64_t unit_ns, const char* what);
 uint64_t to_pointer(std::string_view field, const char* what);
 // "SECONDS.FRACTION" (up to 9 fraction digits) to ns, exactly (no floating point).
 int64_t decimal_seconds_to_ns(std::string_view field, const char* what);
+// QEMU's log backend with -msg timestamp=on stamps each line one of two ways:
+// QEMU 7.2 "TID@SECONDS.MICROSECONDS:event args" (gettimeofday), QEMU 10.0
+// and later "2026-11-30T07:30:38.170088Z event args" (UTC, microseconds).
+// On such a line sets t_ns (ns since the Unix epoch) and rest ("event args")
+// and returns true; returns false for a line with neither prefix. A prefix
+// with a bad time throws ParseError.
+bool split_qemu_log_line(std::string_view line, int64_t& t_ns, std::string_view& rest);
 // read / write in any case (also R / W).
 Op to_op(std::string_view field);
 // Value following `key` in "key value key value ..." tokens; ParseError if absent.

@@ -2,11 +2,11 @@
 // parser, and sorts what comes out within a bounded window.
 #include "workloads/trace/trace_reader.h"
 
-#include <fstream>
 #include <queue>
 
 #include "sim/error.h"
 #include "sim/ops_table.h"
+#include "sim/text_input.h"
 #include "workloads/trace/trace_parse.h"
 
 namespace pollsim {
@@ -34,8 +34,7 @@ public:
     StreamingReader(std::string path, std::string format, std::unique_ptr<LineParser> parser,
                     const TraceOptions& options)
         : path_(std::move(path)), format_(std::move(format)), parser_(std::move(parser)), options_(options),
-          in_(path_) {
-        if (!in_) throw InputError(path_ + ": cannot open trace file");
+          in_(path_, "trace file") {
         if (options_.reorder_window < 1) options_.reorder_window = 1;
     }
 
@@ -69,14 +68,12 @@ private:
     };
 
     void read_line() {
-        if (!std::getline(in_, line_)) {
+        if (!in_.getline(line_)) {
             eof_ = true;
-            if (in_.bad()) throw InputError(path_ + ": read error");
             parser_->finish(*this);
             return;
         }
         ++line_no_;
-        if (!line_.empty() && line_.back() == '\r') line_.pop_back();
         const std::string_view text = trace::trim(line_);
         if (text.empty()) return;
         try {
@@ -116,7 +113,7 @@ private:
     std::string path_, format_;
     std::unique_ptr<LineParser> parser_;
     TraceOptions options_;
-    std::ifstream in_;
+    TextInput in_;  // plain or xz-compressed
     std::string line_;
     int64_t line_no_ = 0;
     bool eof_ = false;

@@ -64,7 +64,8 @@ int64_t loop_period_ns(const std::string& path, int64_t first_ns, int64_t last_n
 // queues, as fio jobs map), the rest comes from the record or the config.
 class RequestMapper {
 public:
-    explicit RequestMapper(const WorkloadConfig& cfg) : bs_(cfg.bs), mode_(parse_rw(cfg.rw)) {}
+    explicit RequestMapper(const WorkloadConfig& cfg)
+        : bs_(cfg.bs), mode_(parse_rw(cfg.rw)), recorded_service_(cfg.service == "recorded") {}
 
     IoRequest make(const TraceRecord& r, const GuestApi& guest) {
         IoRequest req;
@@ -72,7 +73,7 @@ public:
         req.queue = r.queue >= 0 ? r.queue % guest.queues() : (r.device / guest.devices()) % guest.queues();
         req.op = r.op_known ? r.op : mode_.op;
         req.bytes = r.bytes >= 0 ? r.bytes : bs_;
-        req.service_ns = r.replay_service_ns();
+        req.service_ns = recorded_service_ ? r.replay_service_ns() : -1;  // -1: the profile draws it
         // Sequential when it starts where the device's previous request ended
         // (selects the profile's service distribution if the trace has no times).
         if (r.offset >= 0) {
@@ -88,6 +89,7 @@ public:
 private:
     int64_t bs_;
     RwMode mode_;
+    bool recorded_service_;
     std::unordered_map<int32_t, int64_t> next_offset_;  // one entry per trace device
 };
 
