@@ -12,6 +12,7 @@
 #include "sim/error.h"
 #include "sim/simulation.h"
 #include "sim/source_file.h"
+#include <yaml-cpp/yaml.h>
 #include "workloads/trace/trace_reader.h"
 
 namespace fs = std::filesystem;
@@ -21,6 +22,7 @@ namespace pollsim {
 namespace {
 
 constexpr const char* kDefaultProfile = "configs/profiles/x86-tcg.yaml";
+constexpr const char* kVersionTable = "configs/validate/qemu-versions.yaml";
 
 std::string fmt(const char* f, double v) {
     char buf[64];
@@ -276,6 +278,22 @@ int64_t wall_ns(const std::string& text, const std::string& file, const char* ke
 
 }  // namespace
 
+// "[a, b]" for the first entry of configs/validate/qemu-versions.yaml whose
+// `match` starts `version`; "" if none does.
+static std::string mechanisms_for_version(const std::string& version) {
+    const SourceText src = read_source(kVersionTable, "validate", /*embedded_fallback=*/true);
+    const YAML::Node root = parse_yaml(src.text, src.name);
+    for (const auto& entry : root["versions"]) {
+        const std::string match = entry["match"].as<std::string>("");
+        if (!match.empty() && version.compare(0, match.size(), match) == 0) {
+            if (!entry["mechanisms"] || !entry["mechanisms"].IsSequence())
+                throw InputError(src.name + ": entry '" + match + "' needs a mechanisms list");
+            return yaml_value_text(entry["mechanisms"]);
+        }
+    }
+    return "";
+}
+
 std::string sidecar_of(const std::string& log) {
     std::string base = log;
     for (const char* ext : {".xz", ".log"})
@@ -297,6 +315,11 @@ bool apply_sidecar(ValidateRequest& q, const std::string& file) {
     if (q.policy.empty()) q.policy = sidecar_value<std::string>(j, "policy", file);
     if (q.iothread.empty()) q.iothread = sidecar_value<std::string>(j, "iothread", file);
     if (!q.latency_ns) q.latency_ns = sidecar_value<int64_t>(j, "latency_ns", file);
+    if (j.contains("qemu_version")) {
+        // Before the user's --set, which may override it.
+        const std::string mechanisms = mechanisms_for_version(sidecar_value<std::string>(j, "qemu_version", file));
+        if (!mechanisms.empty()) q.sets.insert(q.sets.begin(), "mechanisms=" + mechanisms);
+    }
     if (!q.real_cpu && j.contains("iothread_cpu") && j.contains("fio_start_wall")) {
         // Measured over the fio run: the simulated figure covers the same
         // span, from fio's start to where the (trimmed) log ends.
