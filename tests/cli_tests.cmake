@@ -139,3 +139,56 @@ expect_match("${LAST_ERR}" "unknown key 'no.such.key'")
 
 # ---- sharded sweeps (issue 13): GNU parallel shards merged equal one run ------
 include(${CMAKE_CURRENT_LIST_DIR}/sweep_shard_tests.cmake)
+
+# ---- validate: a QEMU log against the engine (tests/test_validate.cpp) --------
+
+# A run on the hand-made QEMU 7.2 log: every ratio within tolerance (0) or not
+# (1), never bad input (2); the JSON has real, simulated and ratio.
+set(validate_args validate --qemu-log tests/data/validate/scan72.log --policy legacy-global
+    --iothread poll-max-ns=32768 --profile tests/data/validate/flat.yaml)
+execute_process(COMMAND ${POLLSIM} ${validate_args} --json ${OUT}/validate.json
+                WORKING_DIRECTORY ${SRC} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT (rc EQUAL 0 OR rc EQUAL 1))
+  message(FATAL_ERROR "validate: expected exit 0 or 1, got ${rc}\nstdout: ${out}\nstderr: ${err}")
+endif()
+expect_match("${out}" "poll_phases")
+if(NOT EXISTS ${OUT}/validate.json)
+  message(FATAL_ERROR "validate did not write ${OUT}/validate.json")
+endif()
+file(READ ${OUT}/validate.json validate_report)
+string(JSON real_requests GET "${validate_report}" real requests)
+string(JSON sim_requests GET "${validate_report}" simulated requests)
+string(JSON real_phases GET "${validate_report}" real poll_phases)
+string(JSON ratio_requests GET "${validate_report}" ratio requests)
+string(JSON n_ratio LENGTH "${validate_report}" ratio)
+# scan72.log: 4 requests, 3 poll phases; the replay submits the same 4; no CPU known: 6 ratios.
+if(NOT real_requests EQUAL 4 OR NOT sim_requests EQUAL 4 OR NOT real_phases EQUAL 3 OR NOT n_ratio EQUAL 6
+   OR NOT ratio_requests EQUAL 1)
+  message(FATAL_ERROR "validate JSON: real requests ${real_requests}, simulated ${sim_requests}, "
+                      "real phases ${real_phases}, ${n_ratio} ratios, requests ratio ${ratio_requests}")
+endif()
+
+# The xz copy of the log gives the same comparison, byte for byte.
+execute_process(COMMAND ${POLLSIM} validate --qemu-log tests/data/validate/scan72.log.xz --policy legacy-global
+                --iothread poll-max-ns=32768 --profile tests/data/validate/flat.yaml --json ${OUT}/validate-xz.json
+                WORKING_DIRECTORY ${SRC} RESULT_VARIABLE rc_xz OUTPUT_QUIET ERROR_QUIET)
+file(READ ${OUT}/validate-xz.json validate_xz_report)
+if(NOT rc_xz EQUAL rc OR NOT validate_xz_report STREQUAL validate_report)
+  message(FATAL_ERROR "validate of the .xz log differs from the plain one (exit ${rc_xz} vs ${rc})")
+endif()
+
+# Bad input: exit 2 with the file named; no JSON left behind.
+expect_exit(2 ${POLLSIM} validate --qemu-log ${OUT}/no-such-qemu.log --policy legacy-global
+            --iothread poll-max-ns=32768 --json ${OUT}/validate-bad.json)
+expect_match("${LAST_ERR}" "no-such-qemu\\.log")
+if(EXISTS ${OUT}/validate-bad.json)
+  message(FATAL_ERROR "a failed validate left ${OUT}/validate-bad.json behind")
+endif()
+expect_exit(2 ${POLLSIM} ${validate_args} --from 0.002 --to 0.001)
+expect_match("${LAST_ERR}" "--from/--to")
+expect_exit(2 ${POLLSIM} ${validate_args} --tolerance -1)
+expect_match("${LAST_ERR}" "--tolerance")
+file(MAKE_DIRECTORY ${OUT}/validate-empty)
+file(WRITE ${OUT}/validate-empty/notes.json "{\"comment\": \"not a capture sidecar\"}\n")
+expect_exit(2 ${POLLSIM} validate --all ${OUT}/validate-empty)
+expect_match("${LAST_ERR}" "no capture sidecars")

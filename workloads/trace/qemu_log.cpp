@@ -145,9 +145,11 @@ private:
 bool split_qemu_log_line(std::string_view line, int64_t& t_ns, std::string_view& rest) {
     // QEMU 10.0 and later: an ISO-8601 UTC stamp, then a space.
     if (line.size() > 21 && line[4] == '-' && line[10] == 'T' && all_digits(line.substr(0, 4))) {
+        // The date shape is there: whatever follows up to the first space
+        // must be a whole stamp (iso8601_utc_to_ns says what is wrong).
         const size_t sp = line.find(' ');
-        if (sp == std::string_view::npos || line[sp - 1] != 'Z') return false;
         t_ns = iso8601_utc_to_ns(line.substr(0, sp));
+        if (sp == std::string_view::npos) throw ParseError("no event name after the timestamp");
         rest = line.substr(sp + 1);
         return true;
     }
@@ -203,7 +205,9 @@ QemuLogScan scan_qemu_log(const std::string& path, const LogWindow& window) {
                 if (!any_request) scan.first_request_ns = t_ns;
                 any_request = true;
             }
-            if (!window.contains(t_ns - scan.first_ns)) continue;
+            // Another thread's line may be stamped a little before the first:
+            // it belongs to the log's start.
+            if (!window.contains(std::max<int64_t>(0, t_ns - scan.first_ns))) continue;
             LoopFigures& f = scan.figures;
             if (is_request) {
                 ++f.requests;
