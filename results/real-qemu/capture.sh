@@ -14,10 +14,10 @@
 #   OUT       committed output dir [the directory of this script]
 #   RUNTIME   fio runtime per run, s [3]
 #   CUT       trace trim: keep the log up to fio start + CUT s [3.5]
-#   REPS      repetitions of the CPU set [5]
+#   REPS      repetitions of the CPU set [8]
 #   SEED      seed of the per-rep config order of the CPU set [20261130]
 #   KEEP_RAW  trace points whose untrimmed log is kept in $WORK/raw (regex)
-#             [one point per QEMU version, see below]
+#             [lat100us-randread-nj1 of 7.2 g2s2, 10.0 g2s2 and 11.1 w2]
 # QEMU versions: 7.2 = host (Debian 12), 10.0 = $CHROOTS/trixie, 11.1 = $CHROOTS/sid;
 # chroots are made with debootstrap when missing, from the mirror URI in
 # /etc/apt/sources.list.d/debian.sources.
@@ -29,7 +29,7 @@ CHROOTS=${CHROOTS:-/srv/chroots}
 OUT=${OUT:-$HERE}
 RUNTIME=${RUNTIME:-3}
 CUT=${CUT:-3.5}
-REPS=${REPS:-5}
+REPS=${REPS:-8}
 SEED=${SEED:-20261130}
 KEEP_RAW=${KEEP_RAW:-'^(qemu7\.2-legacy-global-g2s2|qemu10\.0-legacy-g2s2|qemu11\.1-weighted-w2)-lat100us-randread-nj1$'}
 EVENTS="poll_grow poll_shrink run_poll_handlers_begin run_poll_handlers_end poll_add poll_remove virtio_blk_handle_read virtio_blk_handle_write virtio_blk_rw_complete"
@@ -442,6 +442,7 @@ def summarize(argv):
     out.append('Change of weighted vs legacy and vs no polling, in %: paired by rep, mean ± 95 % t-interval of the per-rep change (100·(w − ref)/ref).\n')
     out.append('| lat | rw | nj | config | CPU vs legacy | CPU vs nopoll | IOPS vs legacy | IOPS vs nopoll |')
     out.append('|---|---|---|---|---|---|---|---|')
+    total, excl = [0], []
     for k in sorted(data):
         for c in ('weighted-w2', 'weighted-w3'):
             d = data[k].get(c)
@@ -456,10 +457,17 @@ def summarize(argv):
                     if ch:
                         m, h = tint(ch)
                         cells.append('%+.1f ± %.1f' % (m, h))
+                        total[0] += 1
+                        if abs(m) > h:
+                            excl.append('%s %s vs %s at %d µs %s nj%d: %+.1f ± %.1f %%'
+                                        % (c, ('CPU', 'IOPS')[idx], ref, k[0] // 1000, k[1], k[2], m, h))
                     else:
                         cells.append('n/a')
             out.append('| %d µs | %s | %d | %s | %s | %s | %s | %s |'
                        % (k[0] // 1000, k[1], k[2], c, cells[0], cells[1], cells[2], cells[3]))
+    out.append('')
+    out.append('Change intervals that exclude 0: %d of %d%s' % (len(excl), total[0], ':' if excl else '.'))
+    out.extend('- ' + e for e in excl)
     table = '\n'.join(out) + '\n'
     text = open(readme).read()
     b, e = '<!-- cpu-table-begin -->\n', '<!-- cpu-table-end -->'
@@ -658,5 +666,5 @@ case ${1:-} in
     cpu) cmd_cpu ;;
     summarize) cmd_summarize ;;
     all) cmd_setup; cmd_traces; cmd_cpu; cmd_summarize ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac
