@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <numeric>
+#include <string>
 #include <thread>
 #include <unistd.h>
 
@@ -40,8 +41,23 @@ void parallel_for(int jobs, int threads, const std::function<void(int)>& task) {
         worker();
     } else {
         std::vector<std::thread> pool;
-        for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+        pool.reserve(threads);
+        std::string spawn_error;
+        for (int t = 0; t < threads; ++t) {
+            try {
+                pool.emplace_back(worker);
+            } catch (const std::exception& e) {  // std::system_error, std::bad_alloc
+                // Out of memory or processes: stop handing out work, let the
+                // workers that started finish their task, and say so.
+                next = jobs;
+                spawn_error = "cannot start worker thread " + std::to_string(t + 1) + " of " +
+                              std::to_string(threads) + " (" + e.what() +
+                              "); set fewer threads (threads, --threads)";
+                break;
+            }
+        }
         for (auto& t : pool) t.join();
+        if (!spawn_error.empty()) throw InputError(spawn_error);
     }
     if (error) std::rethrow_exception(error);
 }
@@ -90,33 +106,6 @@ RunOutput run_config(const Config& config, const std::function<void(int, int)>& 
         threads.push_back({{"iothread", c}, {"metrics", aggregate_metrics(per_thread[c])}});
     j["per_iothread"] = threads;
     return out;
-}
-
-void write_file_atomic(const std::string& path, const std::string& text) {
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    if (target.has_parent_path()) {
-        std::error_code ec;
-        fs::create_directories(target.parent_path(), ec);
-    }
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                            std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw InputError("cannot write '" + path + "': directory missing or not writable");
-        out << text;
-        out.flush();
-        if (!out) {
-            std::remove(tmp.c_str());
-            throw InputError("cannot write '" + path + "': write failed");
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, target, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw InputError("cannot write '" + path + "': " + ec.message());
-    }
 }
 
 }  // namespace pollsim

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config.h"
+#include "sim/output_file.h"  // write_file_atomic
 
 namespace pollsim {
 
@@ -21,9 +22,5 @@ RunOutput run_config(const Config& config, const std::function<void(int, int)>& 
 
 // Runs `jobs` independent tasks on `threads` workers (0: hardware threads).
 void parallel_for(int jobs, int threads, const std::function<void(int)>& task);
-
-// Writes text to path atomically (temporary file, then rename), so a reader
-// never sees half a file. Throws InputError if the directory is not writable.
-void write_file_atomic(const std::string& path, const std::string& text);
 
 }  // namespace pollsim

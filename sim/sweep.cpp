@@ -46,6 +46,7 @@ public:
             else throw InputError(yaml_where(kv.first, name_, k) + ": unknown key; valid keys: base, set, vary, zip, description");
         }
         if (spec_.base_path.empty()) throw InputError(name_ + ": key 'base' is required (the config to start from)");
+        check_point_count();
         return spec_;
     }
 
@@ -91,6 +92,22 @@ private:
             }
             spec_.axes.push_back(std::move(axis));
         }
+    }
+
+    // The product of the axes' sizes, counted without overflow, must not
+    // exceed kMaxSweepPoints.
+    void check_point_count() const {
+        uint64_t n = 1;
+        bool overflow = false;
+        std::string sizes;
+        for (const auto& a : spec_.axes) {
+            sizes += (sizes.empty() ? "" : " x ") + std::to_string(a.size());
+            if (!overflow && __builtin_mul_overflow(n, static_cast<uint64_t>(a.size()), &n)) overflow = true;
+        }
+        if (!overflow && n <= kMaxSweepPoints) return;
+        const std::string count = overflow ? "more than 18446744073709551615" : std::to_string(n);
+        throw InputError(name_ + ": the sweep has " + count + " points (" + sizes + "); at most " +
+                         std::to_string(kMaxSweepPoints) + " are allowed: split it into several sweeps");
     }
 
     // A key must be one `pollsim list keys` knows, and be given once.
@@ -298,7 +315,7 @@ SweepResult run_points(std::vector<SweepPoint> points, std::vector<std::string> 
             file["key"] = p.key;
             file["pollsim_version"] = POLLSIM_VERSION;
             file["report"] = report;
-            write_file_atomic(point_file(options.cache_dir, p.key), file.dump() + "\n");
+            write_file_atomic(point_file(options.cache_dir, p.key), file.dump() + "\n", MissingDirs::create);
         }
         std::lock_guard<std::mutex> lock(mutex);
         result.reports[i] = std::move(report);
@@ -388,8 +405,9 @@ ojson results_json(const SweepResult& result, const std::string& sweep_file) {
 }
 
 void write_results(const SweepResult& result, const std::string& sweep_file, const std::string& dir) {
-    write_file_atomic((fs::path(dir) / "results.csv").string(), results_csv(result));
-    write_file_atomic((fs::path(dir) / "results.json").string(), results_json(result, sweep_file).dump(1) + "\n");
+    write_file_atomic((fs::path(dir) / "results.csv").string(), results_csv(result), MissingDirs::create);
+    write_file_atomic((fs::path(dir) / "results.json").string(), results_json(result, sweep_file).dump(1) + "\n",
+                      MissingDirs::create);
 }
 
 std::string Shard::name() const { return std::to_string(index) + "/" + std::to_string(count); }
@@ -425,7 +443,7 @@ void write_shard_manifest(const SweepResult& result, const Shard& shard, const s
     j["points"] = ojson::array();
     for (const auto& p : result.points)
         j["points"].push_back({{"index", p.index}, {"key", p.key}, {"vary", describe(p.vary)}});
-    write_file_atomic((fs::path(dir) / shard.manifest_file()).string(), j.dump(1) + "\n");
+    write_file_atomic((fs::path(dir) / shard.manifest_file()).string(), j.dump(1) + "\n", MissingDirs::create);
 }
 
 namespace {
@@ -612,10 +630,10 @@ std::vector<std::string> write_sweep_plots(const SweepResult& result, const std:
         std::string("poll.ns histogram per point") + (result.points.size() > kMaxHistograms ? " (first 10)" : "");
     const std::vector<std::string> files = {(fs::path(dir) / "tradeoff.svg").string(),
                                             (fs::path(dir) / "poll-histogram.svg").string()};
-    write_file_atomic(files[0], render_svg(tradeoff));
+    write_file_atomic(files[0], render_svg(tradeoff), MissingDirs::create);
     PlotChart histogram = poll_histogram_chart(title, named);
     histogram.subtitle = "legend: " + columns;
-    write_file_atomic(files[1], render_svg(histogram));
+    write_file_atomic(files[1], render_svg(histogram), MissingDirs::create);
     return files;
 }
 

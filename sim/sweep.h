@@ -25,6 +25,10 @@ namespace YAML { class Node; }
 
 namespace pollsim {
 
+// The most points a sweep may have (the product of its axes' sizes); a
+// larger sweep is refused with its count when it is read.
+inline constexpr uint64_t kMaxSweepPoints = 100000;
+
 // One dimension of the product: one `vary` key, or one `zip` group.
 struct SweepAxis {
     std::vector<std::string> keys;

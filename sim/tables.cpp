@@ -531,7 +531,7 @@ std::vector<std::string> write_cover_letter(const CoverLetterRun& run, const std
     for (const auto& rw : rws) files.emplace_back("poll-histogram-" + rw + ".svg", render_svg(histogram_chart(run, rw)));
     std::vector<std::string> names;
     for (const auto& [name, text] : files) {
-        write_file_atomic((fs::path(dir) / name).string(), text);
+        write_file_atomic((fs::path(dir) / name).string(), text, MissingDirs::create);
         names.push_back(name);
     }
     return names;

@@ -192,3 +192,6 @@ file(MAKE_DIRECTORY ${OUT}/validate-empty)
 file(WRITE ${OUT}/validate-empty/notes.json "{\"comment\": \"not a capture sidecar\"}\n")
 expect_exit(2 ${POLLSIM} validate --all ${OUT}/validate-empty)
 expect_match("${LAST_ERR}" "no capture sidecars")
+
+# ---- hardening (issue 10): one block per item --------------------------------
+include(${CMAKE_CURRENT_LIST_DIR}/hardening_cli_tests.cmake)

@@ -184,8 +184,8 @@ int cmd_calibrate(int argc, char** argv) {
                                                {"simulated", r.simulated}, {"residual", r.simulated - r.published},
                                                {"met", r.met}});
         j["final"]["weight2_saves_more_cpu"] = weight2_saves_more(final_eval.a);
-        write_file_atomic((fs::path(out_dir) / "calibration.md").string(), report);
-        write_file_atomic((fs::path(out_dir) / "calibration.json").string(), j.dump(2) + "\n");
+        write_file_atomic((fs::path(out_dir) / "calibration.md").string(), report, MissingDirs::create);
+        write_file_atomic((fs::path(out_dir) / "calibration.json").string(), j.dump(2) + "\n", MissingDirs::create);
         std::cout << "wrote " << out_dir << "/calibration.md, calibration.json\n";
     }
     const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

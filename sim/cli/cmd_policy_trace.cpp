@@ -14,7 +14,9 @@
 
 #include "sim/cli/options.h"
 #include "sim/cli/policy_trace.h"
+#include "sim/json_limits.h"
 #include "sim/policy.h"
+#include "workloads/trace/trace_parse.h"
 
 namespace pollsim {
 namespace {
@@ -45,16 +47,8 @@ struct Iteration {
 
 // Throws std::invalid_argument with a message for the user (no location).
 Iteration parse_iteration(const std::string& line) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-        // Drop nlohmann's "[json.exception.parse_error.101] " tag.
-        std::string what = e.what();
-        if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
-        throw std::invalid_argument("malformed JSON: " + what);
-    }
-    if (!j.is_object()) throw std::invalid_argument("expected a JSON object, got " + j.dump());
+    const nlohmann::json j = parse_json_line(line);
+    if (!j.is_object()) throw std::invalid_argument("expected a JSON object, got " + json_excerpt(j));
 
     Iteration it;
     const auto block = j.find("block_ns");
@@ -64,14 +58,15 @@ Iteration parse_iteration(const std::string& line) {
     else if (block->is_number_integer() && block->get<int64_t>() >= 0)
         it.block_ns = block->get<int64_t>();
     else
-        throw std::invalid_argument("block_ns must be a non-negative int64 integer, got " + block->dump());
+        throw std::invalid_argument("block_ns must be a non-negative int64 integer, got " + json_excerpt(*block));
 
     const auto disp = j.find("dispatched");
     if (disp == j.end()) throw std::invalid_argument("missing dispatched (an array of handler names)");
-    if (!disp->is_array()) throw std::invalid_argument("dispatched must be an array of strings, got " + disp->dump());
+    if (!disp->is_array())
+        throw std::invalid_argument("dispatched must be an array of strings, got " + json_excerpt(*disp));
     for (const auto& name : *disp) {
         if (!name.is_string())
-            throw std::invalid_argument("dispatched must be an array of strings, got element " + name.dump());
+            throw std::invalid_argument("dispatched must be an array of strings, got element " + json_excerpt(name));
         it.dispatched.push_back(name.get<std::string>());
     }
     return it;
@@ -109,6 +104,10 @@ int run_policy_trace(std::istream& in, std::ostream& out, std::ostream& err,
     while (std::getline(in, line)) {
         ++line_no;
         if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+        if (line.size() > trace::kMaxTraceLineBytes) {
+            err << kPrefix << input_name << ":" << line_no << ": " << trace::line_too_long(line.size()) << "\n";
+            return 2;
+        }
         Iteration it;
         try {
             it = parse_iteration(line);

@@ -4,6 +4,7 @@
 // '#' starts a comment line (not JSON, but handy in hand-written fixtures).
 #include <nlohmann/json.hpp>
 
+#include "sim/json_limits.h"
 #include "workloads/trace/native.h"
 
 namespace pollsim::trace {
@@ -14,11 +15,12 @@ class JsonlParser final : public LineParser {
 public:
     void parse(std::string_view line, int64_t line_no, RecordSink& out) override {
         if (line[0] == '#') return;
+        if (json_nesting_exceeds(line)) throw ParseError(json_nesting_message());
         nlohmann::json j;
         try {
             j = nlohmann::json::parse(line);
         } catch (const nlohmann::json::parse_error& e) {
-            throw ParseError(std::string("not valid JSON (") + e.what() + ")");
+            throw ParseError("not valid JSON (" + quoted_excerpt(e.what(), 2 * kMaxQuoted) + ")");
         }
         if (!j.is_object()) throw ParseError("expected one JSON object per line");
         NativeRow row;
@@ -28,7 +30,7 @@ public:
             else if (value.is_number_integer()) row.set(key, value.dump());
             else
                 throw ParseError("field '" + key + "' must be an integer (times in ns) or a string, not " +
-                                 value.dump());
+                                 json_excerpt(value));
         }
         out.emit(row.finish(line_no));
     }

@@ -61,6 +61,14 @@ int64_t to_nonneg(std::string_view field, const char* what);
 // about 146 years; epoch timestamps in ns are about 2^60.6): the difference
 // of any two then fits in int64, and replay can shift and scale them.
 constexpr int64_t kTraceTimeLimitNs = int64_t{1} << 62;
+
+// The longest line a trace reader accepts (1 MiB); a longer one is refused
+// by line number before any format's parser or auto-detection looks at it.
+constexpr size_t kMaxTraceLineBytes = size_t{1} << 20;
+inline std::string line_too_long(size_t bytes) {
+    return "line of " + std::to_string(bytes) + " bytes is longer than the " + std::to_string(kMaxTraceLineBytes) +
+           " bytes a trace line may have";
+}
 // A time field given in units of `unit_ns` (1000 for us, 1e6 for ms) in ns;
 // ParseError if the product leaves +-kTraceTimeLimitNs.
 int64_t to_ns(std::string_view field, int64_t unit_ns, const char* what);

@@ -77,6 +77,7 @@ private:
         const std::string_view text = trace::trim(line_);
         if (text.empty()) return;
         try {
+            if (text.size() > trace::kMaxTraceLineBytes) throw ParseError(trace::line_too_long(text.size()));
             parser_->parse(text, line_no_, *this);
         } catch (const ParseError& e) {
             if (!options_.skip_bad)

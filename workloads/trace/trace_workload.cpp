@@ -15,10 +15,15 @@
 // completion and the next submission: the fio model of DESIGN §4, driven by
 // the trace's order, devices, operations and sizes.
 //
-// Both stream the file: open loop holds one reader, closed loop one per trace
-// device (each skips the others' records), so memory stays independent of
-// the trace length. One timer is pending per stream at most.
+// Both stream the file with one reader. Closed loop hands each stream its
+// device's records from that one reader: records read ahead for other streams
+// wait in their stream's queue, at most kMaxReadAhead in all; a stream that
+// would need more read ahead (it runs far ahead of the others) gets a reader
+// of its own instead. So memory stays independent of the trace length, and
+// a trace with thousands of devices is read once, not once per device. One
+// timer is pending per stream at most.
 #include <cmath>
+#include <deque>
 #include <map>
 #include <queue>
 #include <unordered_map>
@@ -181,6 +186,9 @@ private:
 
 // ---- closed loop ----------------------------------------------------------
 
+// Records read ahead for lagging streams, at most (about 100 bytes each).
+constexpr size_t kMaxReadAhead = 65536;
+
 class ClosedReplay final : public Workload {
 public:
     ClosedReplay(const WorkloadConfig& cfg, uint64_t seed) : cfg_(cfg), mapper_(cfg) {
@@ -196,12 +204,12 @@ public:
 
     void start(GuestApi& guest) override {
         if (skipped_) guest.count_skipped(skipped_);
+        shared_ = open_trace(cfg_.trace, format_, reader_options(cfg_));
         for (size_t i = 0; i < streams_.size(); ++i) {
             Stream& s = streams_[i];
-            s.reader = open_trace(cfg_.trace, format_, reader_options(cfg_, s.device));
             s.last_recorded_ns = 0;  // the trace's first submission (times are rebased to it)
             s.last_guest_ns = guest.now_ns();
-            load_head(s);
+            load_head(i);
             try_schedule(guest, i);
         }
     }
@@ -227,7 +235,11 @@ public:
 private:
     struct Stream {
         int32_t device = 0;
-        std::unique_ptr<TraceReader> reader;
+        // Records read ahead by the shared reader, with their loop pass.
+        std::deque<std::pair<TraceRecord, int64_t>> ahead;
+        std::unique_ptr<TraceReader> own;  // a reader of its own, once detached
+        int64_t own_pass = 0;
+        int64_t pass = 0, taken_in_pass = 0;  // of the last record handed out
         TraceRecord head;          // next request to submit
         bool has_head = false;
         int64_t head_max_in_flight = 0;  // submit head when in_flight <= this
@@ -261,6 +273,8 @@ private:
             ++devices_[r.device];
             ++count;
         }
+        size_t idx = 0;
+        for (const auto& kv : devices_) stream_of_[kv.first] = idx++;
         format_ = reader->format();
         skipped_ = reader->skipped();
         if (count == 0)
@@ -274,14 +288,16 @@ private:
     // Reads the stream's next request and works out when it may go: after
     // how many of the stream's requests are still in flight, and how long
     // after the stream's latest event.
-    void load_head(Stream& s) {
-        s.has_head = s.reader->next(s.head);
-        if (!s.has_head && cfg_.loop) {
-            s.pass_offset_ns = sat_add(s.pass_offset_ns, period_ns_);
-            s.reader = open_trace(cfg_.trace, format_, reader_options(cfg_, s.device));
-            s.has_head = s.reader->next(s.head);
-        }
+    void load_head(size_t i) {
+        Stream& s = streams_[i];
+        int64_t pass = 0;
+        s.has_head = next_record(i, s.head, pass);
         if (!s.has_head) return;
+        if (pass != s.pass) s.taken_in_pass = 0;
+        s.pass = pass;
+        ++s.taken_in_pass;
+        // pass * period, saturating, as adding the period once per pass did.
+        s.pass_offset_ns = pass > 0 && period_ns_ > INT64_MAX / pass ? INT64_MAX : pass * period_ns_;
         // Recorded times, rebased to the trace's first submission (so >= 0)
         // and shifted by the loop passes, cannot overflow (trace_parse.h).
         // The record itself keeps its times: replay takes its service time.
@@ -319,7 +335,68 @@ private:
         if (s.head_holds_slot) ++s.in_flight;
         ++s.submitted;
         s.last_guest_ns = guest.now_ns();
-        load_head(s);
+        load_head(i);
+    }
+
+    // Stream i's next record (in file order within its device) and the loop
+    // pass it belongs to; false at the end of the trace (without loop).
+    bool next_record(size_t i, TraceRecord& rec, int64_t& pass) {
+        Stream& s = streams_[i];
+        if (s.own) return next_own(s, rec, pass);
+        if (!s.ahead.empty()) {
+            rec = s.ahead.front().first;
+            pass = s.ahead.front().second;
+            s.ahead.pop_front();
+            --ahead_total_;
+            return true;
+        }
+        for (;;) {
+            if (ahead_total_ >= kMaxReadAhead) {
+                detach(s);
+                return next_own(s, rec, pass);
+            }
+            TraceRecord r;
+            if (!shared_->next(r)) {
+                if (!cfg_.loop || shared_pass_records_ == 0) return false;
+                shared_ = open_trace(cfg_.trace, format_, reader_options(cfg_));
+                ++shared_pass_;
+                shared_pass_records_ = 0;
+                continue;
+            }
+            ++shared_pass_records_;
+            const auto it = stream_of_.find(r.device);
+            if (it == stream_of_.end()) continue;  // the file changed since the survey
+            if (it->second == i) {
+                rec = r;
+                pass = shared_pass_;
+                return true;
+            }
+            Stream& other = streams_[it->second];
+            if (other.own) continue;  // reads its own
+            other.ahead.emplace_back(r, shared_pass_);
+            ++ahead_total_;
+        }
+    }
+
+    // Gives a stream a reader of its own (filtered to its device), at the
+    // record after the last one it was handed.
+    void detach(Stream& s) {
+        s.own = open_trace(cfg_.trace, format_, reader_options(cfg_, s.device));
+        s.own_pass = s.pass;
+        TraceRecord r;
+        for (int64_t k = 0; k < s.taken_in_pass && s.own->next(r); ++k) {
+        }
+    }
+
+    bool next_own(Stream& s, TraceRecord& rec, int64_t& pass) {
+        if (!s.own->next(rec)) {
+            if (!cfg_.loop) return false;
+            s.own = open_trace(cfg_.trace, format_, reader_options(cfg_, s.device));
+            ++s.own_pass;
+            if (!s.own->next(rec)) return false;
+        }
+        pass = s.own_pass;
+        return true;
     }
 
     // Submits what is due now at once, as fio submits in its completion
@@ -341,7 +418,11 @@ private:
     RequestMapper mapper_;
     std::string format_;
     std::map<int32_t, int64_t> devices_;  // trace device -> requests
+    std::unordered_map<int32_t, size_t> stream_of_;  // trace device -> stream
     std::vector<Stream> streams_;
+    std::unique_ptr<TraceReader> shared_;
+    int64_t shared_pass_ = 0, shared_pass_records_ = 0;
+    size_t ahead_total_ = 0;
     bool recorded_mode_ = false;
     int64_t first_ns_ = 0, last_ns_ = 0, period_ns_ = 0, skipped_ = 0;
 };

@@ -16,23 +16,16 @@ std::string TraceWriter::format_for(const std::string& path) {
 }
 
 TraceWriter::TraceWriter(std::string path, std::string format, const std::string& comment, size_t sort_window)
-    : path_(std::move(path)), tmp_path_(path_ + ".tmp." + std::to_string(::getpid())), format_(std::move(format)),
-      sort_window_(sort_window ? sort_window : 1), out_(tmp_path_) {
-    if (!out_) throw InputError(path_ + ": cannot write here");
+    : path_(std::move(path)), format_(std::move(format)), sort_window_(sort_window ? sort_window : 1), out_(path_) {
     if (format_ == "csv") {
-        if (!comment.empty()) out_ << "# " << comment << "\n";
-        out_ << "submit_ns,complete_ns,service_ns,device,queue,op,bytes\n";
+        if (!comment.empty()) out_.write("# " + comment + "\n");
+        out_.write("submit_ns,complete_ns,service_ns,device,queue,op,bytes\n");
     } else if (format_ != "jsonl") {
         throw InputError(path_ + ": trace output format must be csv or jsonl, not '" + format_ + "'");
     }
 }
 
-TraceWriter::~TraceWriter() {
-    if (!closed_) {
-        out_.close();
-        std::remove(tmp_path_.c_str());
-    }
-}
+TraceWriter::~TraceWriter() = default;  // out_ removes its temporary file unless closed
 
 void TraceWriter::add(const TraceRecord& rec) {
     heap_.push(Held{rec, seq_++});
@@ -47,13 +40,15 @@ void TraceWriter::write(const TraceRecord& r) {
     // -1 is "not recorded" in the native format (a synthesized trace always
     // has the completion).
     const int64_t complete = r.has_complete() ? r.complete_ns : -1;
+    using std::to_string;
     if (format_ == "csv") {
-        out_ << r.submit_ns << ',' << complete << ',' << r.service_ns << ',' << r.device << ',' << r.queue << ','
-             << op << ',' << r.bytes << '\n';
+        out_.write(to_string(r.submit_ns) + ',' + to_string(complete) + ',' + to_string(r.service_ns) + ',' +
+                   to_string(r.device) + ',' + to_string(r.queue) + ',' + op + ',' + to_string(r.bytes) + '\n');
     } else {
-        out_ << "{\"submit_ns\":" << r.submit_ns << ",\"complete_ns\":" << complete
-             << ",\"service_ns\":" << r.service_ns << ",\"device\":" << r.device << ",\"queue\":" << r.queue
-             << ",\"op\":\"" << op << "\",\"bytes\":" << r.bytes << "}\n";
+        out_.write("{\"submit_ns\":" + to_string(r.submit_ns) + ",\"complete_ns\":" + to_string(complete) +
+                   ",\"service_ns\":" + to_string(r.service_ns) + ",\"device\":" + to_string(r.device) +
+                   ",\"queue\":" + to_string(r.queue) + ",\"op\":\"" + op + "\",\"bytes\":" + to_string(r.bytes) +
+                   "}\n");
     }
     ++written_;
 }
@@ -63,11 +58,7 @@ void TraceWriter::close() {
         write(heap_.top().rec);
         heap_.pop();
     }
-    out_.close();
-    if (!out_) throw InputError(path_ + ": write failed");
-    std::error_code ec;
-    std::filesystem::rename(tmp_path_, path_, ec);
-    if (ec) throw InputError(path_ + ": cannot rename " + tmp_path_ + " into place: " + ec.message());
+    out_.commit();
     closed_ = true;
 }
 

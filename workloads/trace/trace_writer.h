@@ -5,10 +5,10 @@
 // reader's reorder window absorbs the rest).
 #pragma once
 #include <cstdint>
-#include <fstream>
 #include <queue>
 #include <string>
 
+#include "sim/output_file.h"
 #include "sim/simulation.h"
 #include "workloads/trace/trace_reader.h"
 
@@ -16,8 +16,10 @@ namespace pollsim {
 
 class TraceWriter {
 public:
-    // format: csv | jsonl. The file is written to PATH.tmp.PID and renamed
-    // over PATH by close(), so a failed run leaves no half file.
+    // format: csv | jsonl. Written through OutputFile (sim/output_file.h): a
+    // temporary file renamed over PATH by close(), so a failed run leaves no
+    // half file; a FIFO or device is written through, a symlink's target
+    // replaced.
     TraceWriter(std::string path, std::string format, const std::string& comment = "", size_t sort_window = 65536);
     ~TraceWriter();
     void add(const TraceRecord& rec);
@@ -37,9 +39,9 @@ private:
     };
     void write(const TraceRecord& rec);
 
-    std::string path_, tmp_path_, format_;
+    std::string path_, format_;
     size_t sort_window_;
-    std::ofstream out_;
+    OutputFile out_;
     std::priority_queue<Held> heap_;
     uint64_t seq_ = 0;
     int64_t written_ = 0;
