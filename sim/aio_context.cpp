@@ -108,6 +108,10 @@ void AioContext::choose_poll_or_wait() {
         }
         if (deadline_ns != kNever) poll_budget_ns = std::min(poll_budget_ns, deadline_ns - now_ns_);
     }
+    if (skip_next_poll_) {
+        skip_next_poll_ = false;
+        poll_budget_ns = 0;
+    }
     if (!poll_list_.empty() && poll_budget_ns > 0) {
         start_poll_phase(poll_budget_ns);
     } else if (notifier_ >= 0 && handlers_[notifier_].notified) {
@@ -257,7 +261,10 @@ void AioContext::after_syscall() {
 // thread then pays its own wakeup cost before it can dispatch.
 void AioContext::wake_up() {
     if (window_.contains(now_ns_)) ++stats_.wakeups;
-    const int64_t latency_ns = profile_.wakeup_latency_ns.sample(rng_);
+    // Woken by a completion timer's deadline rather than by an fd.
+    const bool by_timer = profile_.timer_wakeup_latency_ns && earliest_fd_ready() > now_ns_;
+    const int64_t latency_ns =
+        (by_timer ? *profile_.timer_wakeup_latency_ns : profile_.wakeup_latency_ns).sample(rng_);
     const int64_t cpu_ns = profile_.wakeup_cpu_ns.sample(rng_);
     charge(stats_.wakeup_ns, now_ns_ + latency_ns, now_ns_ + latency_ns + cpu_ns);
     phase_ = Phase::waking;
@@ -302,6 +309,7 @@ void AioContext::dispatch_next() {
         // aio_context_notifier_cb(): nothing to do but clear the flag.
     } else if (hd.kind == Handler::Kind::vq) {
         hd.kick_outstanding = false;
+        vq_dispatched_ = true;
         size_t n = hd.pending.size();
         if (profile_.aio_max_batch > 0) n = std::min<size_t>(n, static_cast<size_t>(profile_.aio_max_batch));
         trace("virtio_blk_handle", "requests %lld", static_cast<int64_t>(n));
@@ -374,6 +382,8 @@ void AioContext::finish_iteration() {
         stats_.policy.shrinks += counters.shrinks;
     }
     std::fill(dispatched_.begin(), dispatched_.end(), 0);
+    skip_next_poll_ = profile_.mechanisms.dispatch_poll_gate && vq_dispatched_ && !armed_earliest_;
+    vq_dispatched_ = armed_earliest_ = false;
     begin_iteration();
 }
 
@@ -411,7 +421,10 @@ void AioContext::backend_complete(int32_t request_id, int64_t now_ns) {
 void AioContext::arm_timer(int64_t deadline_ns) {
     // timer_mod() of a timer that becomes the earliest calls aio_notify()
     // (timerlist_rearm): the next iteration must recompute its timeout.
-    if (notifier_ >= 0 && deadline_ns < next_deadline()) handlers_[notifier_].notified = true;
+    if (deadline_ns < next_deadline()) {
+        armed_earliest_ = true;
+        if (notifier_ >= 0) handlers_[notifier_].notified = true;
+    }
     timer_deadlines_.push(deadline_ns);
     fd_became_ready(deadline_ns);  // only dispatch arms timers, but a sleep must not outlast one
 }

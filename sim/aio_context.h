@@ -145,6 +145,9 @@ private:
     int64_t iter_start_ns_ = 0;
     int64_t iter_poll_ns_ = 0;  // T
     bool iter_in_window_ = false;
+    bool vq_dispatched_ = false;    // this iteration dispatched a virtqueue
+    bool armed_earliest_ = false;   // ... and armed a timer that became the earliest
+    bool skip_next_poll_ = false;   // dispatch-poll-gate
     int64_t poll_start_ns_ = 0;
     int64_t spin_ns_ = 1;
     int64_t block_ns_ = 0;

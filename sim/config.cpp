@@ -94,6 +94,26 @@ void set_path(YAML::Node node, const std::vector<std::string>& parts, size_t i, 
     set_path(node[parts[i]], parts, i + 1, value);
 }
 
+// A copy with no source positions (YAML::Clone keeps them), so that an error
+// in a list or map given with --set is reported as --set's, not the file's.
+YAML::Node without_marks(const YAML::Node& n) {
+    switch (n.Type()) {
+    case YAML::NodeType::Scalar: return YAML::Node(n.Scalar());
+    case YAML::NodeType::Sequence: {
+        YAML::Node out(YAML::NodeType::Sequence);
+        for (const auto& item : n) out.push_back(without_marks(item));
+        return out;
+    }
+    case YAML::NodeType::Map: {
+        YAML::Node out(YAML::NodeType::Map);
+        for (const auto& kv : n) out[kv.first.Scalar()] = without_marks(kv.second);
+        return out;
+    }
+    case YAML::NodeType::Null: return YAML::Node(YAML::NodeType::Null);
+    default: return YAML::Node();
+    }
+}
+
 bool is_config_key(const std::string& key) {
     static const std::vector<std::string> valid = valid_config_keys();
     return std::find(valid.begin(), valid.end(), key) != valid.end();
@@ -152,7 +172,7 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
         parsed = YAML::Node(value);
     }
     // Strip the position so messages say "--set" and paths resolve from CWD.
-    YAML::Node fresh = parsed.IsScalar() ? YAML::Node(parsed.Scalar()) : YAML::Clone(parsed);
+    YAML::Node fresh = without_marks(parsed);
     if (!root || !root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
     std::vector<std::string> parts;
     for (size_t start = 0, dot;; start = dot + 1) {

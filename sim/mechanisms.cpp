@@ -15,6 +15,9 @@ const std::vector<MechanismOps>& mechanism_table() {
         {"timer-notify",
          "arming the earliest timer notifies the AioContext: its notifier (on the poll list) ends the next poll at once",
          &Mechanisms::timer_notify},
+        {"dispatch-poll-gate",
+         "after a vq dispatch the next iteration polls only if that dispatch armed the earliest timer (seen in QEMU 11.1)",
+         &Mechanisms::dispatch_poll_gate},
     };
     return table;
 }
@@ -33,6 +36,8 @@ Mechanisms resolve_mechanisms(const std::vector<std::string>& names) {
     }
     if (m.timer_notify && !m.timer_completions)
         throw std::invalid_argument("mechanism 'timer-notify' needs 'timer-completions' (the timers it reacts to)");
+    if (m.dispatch_poll_gate && !m.timer_completions)
+        throw std::invalid_argument("mechanism 'dispatch-poll-gate' needs 'timer-completions' (the timers it reacts to)");
     return m;
 }
 

@@ -25,6 +25,11 @@ struct Mechanisms {
     // skipped. The notifier is a poll-list handler like any other, so the
     // per-handler policies update its poll time when it is dispatched.
     bool timer_notify = false;
+    // Measured in QEMU 11.1's logs, cause not found in its sources: after
+    // an iteration that dispatched a virtqueue, the next iteration polls
+    // only if that dispatch armed the earliest timer (the case that calls
+    // aio_notify()); otherwise it goes straight to the wait.
+    bool dispatch_poll_gate = false;
 };
 
 struct MechanismOps {

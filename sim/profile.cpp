@@ -51,6 +51,8 @@ Profile profile_from_yaml(const YAML::Node& node, const std::string& file) {
     r.read("name", p.name);
     r.read("description", p.description);
     for (const auto& f : kDistFields) r.read_dist(f.key, p.*f.member);
+    if (r.has("timer_wakeup_latency_ns")) r.read_dist("timer_wakeup_latency_ns", p.timer_wakeup_latency_ns.emplace());
+    else (void)r.node("timer_wakeup_latency_ns");
     r.read_duration("poll_idle_interval_ns", p.poll_idle_interval_ns);
     r.read("aio_max_batch", p.aio_max_batch, 0, 1 << 20);
     r.read("device_queue_depth", p.device_queue_depth, 0, 1 << 20);
@@ -80,6 +82,7 @@ nlohmann::ordered_json profile_to_json(const Profile& p) {
         const Dist& d = p.*f.member;
         if (!f.extension || !d.is_constant() || d.constant_ns() != 0) j[f.key] = d.to_json();
     }
+    if (p.timer_wakeup_latency_ns) j["timer_wakeup_latency_ns"] = p.timer_wakeup_latency_ns->to_json();
     j["poll_idle_interval_ns"] = p.poll_idle_interval_ns;
     j["aio_max_batch"] = p.aio_max_batch;
     j["device_queue_depth"] = p.device_queue_depth;
@@ -94,7 +97,8 @@ nlohmann::ordered_json profile_to_json(const Profile& p) {
 std::vector<std::string> profile_keys() {
     std::vector<std::string> keys;
     for (const auto& f : kDistFields) keys.emplace_back(f.key);
-    for (const char* k : {"poll_idle_interval_ns", "aio_max_batch", "device_queue_depth", "service_per_kib_ns"})
+    for (const char* k : {"timer_wakeup_latency_ns", "poll_idle_interval_ns", "aio_max_batch", "device_queue_depth",
+                          "service_per_kib_ns"})
         keys.emplace_back(k);
     for (const auto& f : kServiceFields) keys.push_back(std::string("service.") + f.key);
     return keys;

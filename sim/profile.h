@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 
 #include "sim/dist.h"
@@ -23,6 +24,12 @@ struct Profile {
     Dist syscall_ns = Dist::constant(0);
     Dist wakeup_latency_ns = Dist::constant(0);
     Dist wakeup_cpu_ns = Dist::constant(0);
+    // Beyond DESIGN §3: the scheduler delay of a wake-up by a timer deadline
+    // (the wait's timeout, timer-completions) rather than by an fd; unset
+    // means wakeup_latency_ns. `pollsim validate` needs the two apart: it
+    // replays arrivals at the moment real QEMU took them, after the real
+    // kick and fd wake-up, while nothing recorded holds the timer wake-ups.
+    std::optional<Dist> timer_wakeup_latency_ns;
     // Guest notification and completion notification.
     Dist kick_latency_ns = Dist::constant(0);
     Dist guest_kick_ns = Dist::constant(0);

@@ -64,6 +64,11 @@ int64_t smallest_recorded_service(const std::string& log) {
     return best;
 }
 
+// A profile path as a config names it: on disk, else the embedded copy.
+std::string profile_ref(const std::string& profile) {
+    return source_exists(profile) ? fs::absolute(profile).string() : std::string(kEmbeddedPrefix) + profile;
+}
+
 // The replay: the log's requests at their recorded times, served in the
 // device latency, with time 0 at the first request. `sim_from_ns`,
 // `sim_to_ns` are the measurement window on that clock.
@@ -76,11 +81,19 @@ Config replay_config(const ValidateRequest& q, const QemuLogScan& scan, int64_t 
       << "duration: " << (sim_to_ns - sim_from_ns) << "\nwarmup: " << sim_from_ns << "\n"
       << "seed: 1\nreplications: 1\nthreads: 1\n"
       << "workload: {type: trace, format: qemu-log, replay: open, service: profile}\n";
-    std::vector<std::string> sets = {"workload.trace=" + fs::absolute(q.log).string(),
-                                     "profile=" + (source_exists(profile) ? fs::absolute(profile).string()
-                                                                          : std::string(kEmbeddedPrefix) + profile)};
+    std::vector<std::string> sets = {"workload.trace=" + fs::absolute(q.log).string(), "profile=" + profile_ref(profile)};
     for (const char* op : {"read", "write", "randread", "randwrite"})
         sets.push_back(std::string("costs.service.") + op + "=" + std::to_string(latency_ns));
+    // The arrivals are the instants the real IOThread took the requests:
+    // the guest's kick and the thread's wake-up on it are already behind
+    // them, so the replay must not add them again. Timer wake-ups are in no
+    // recorded time and keep the profile's (measured) delay.
+    const Profile& p = load_config_text(std::string("profile: ") + profile_ref(profile) + "\n", "pollsim validate", ".")
+                           .profile;
+    sets.push_back("costs.timer_wakeup_latency_ns=" +
+                   (p.timer_wakeup_latency_ns ? *p.timer_wakeup_latency_ns : p.wakeup_latency_ns).to_json().dump());
+    sets.push_back("costs.wakeup_latency_ns=0");
+    sets.push_back("costs.kick_latency_ns=0");
     sets.insert(sets.end(), q.sets.begin(), q.sets.end());
     return load_config_text(y.str(), "pollsim validate", ".", sets, q.iothread);
 }

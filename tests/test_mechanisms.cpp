@@ -121,7 +121,8 @@ bool differs(const ContextStats& a, const ContextStats& b) {
 const std::vector<std::string> kFlatCosts = {
     "costs.spin_overhead_ns=1000",  "costs.wakeup_latency_ns=10us", "costs.vq_dispatch_ns=2000",
     "costs.per_completion_ns=1000", "costs.irq_inject_ns=500",      "costs.service.randread=100us",
-    "costs.service.read=100us",     "costs.service.randwrite=100us", "costs.service.write=100us"};
+    "costs.service.read=100us",     "costs.service.randwrite=100us", "costs.service.write=100us",
+    "costs.iteration_ns=1000"};
 
 // Costs of the hand-worked scenarios below: one spin 1000 ns (poll_check 0, so
 // any number of poll-list handlers), wakeup latency 5 us, vq dispatch 3000 ns,
@@ -370,7 +371,7 @@ TEST_CASE("a bad mechanisms list names file, line and key") {
     CHECK(e.find("cfg.yaml:1:") != std::string::npos);
     CHECK(e.find("key 'mechanisms'") != std::string::npos);
     CHECK(e.find("expected a list") != std::string::npos);
-    // --set: the key (the position is KNOWN BUG below).
+    // --set: the key (its position is checked below).
     std::vector<std::string> bad = sets;
     bad.push_back("mechanisms=[timer-completions, timer-completions]");
     e = input_error_of([&] { load_config_text("{}", "cfg.yaml", ".", bad); });
@@ -398,12 +399,10 @@ TEST_CASE("a bad mechanisms list names file, line and key") {
     CHECK(load_config_text("{}", "cfg.yaml", ".", {"profile=" + good}).profile.mechanisms.timer_notify);
 }
 
-// KNOWN BUG (sim/config.cpp, apply_set: `YAML::Clone(parsed)`): a list given
-// with --set keeps the marks of YAML::Load(value) (line 0, column 0), so
-// yaml_where() blames "CONFIG:1:1" instead of "--set" (scalars are stripped,
-// lists and maps are not). `pollsim run --set 'mechanisms=[x]'` says
-// "embedded:configs/default.yaml:1:1: key 'mechanisms': unknown mechanism 'x'".
-TEST_CASE("KNOWN BUG: a bad mechanisms list given with --set is blamed on --set, not the config file") {
+// A list given with --set must not keep the marks of YAML::Load(value)
+// (line 0, column 0): yaml_where() would blame "CONFIG:1:1" instead of
+// "--set" (issue 10 item 10: `--set 'policy=[a,b]'`).
+TEST_CASE("a bad mechanisms list given with --set is blamed on --set, not the config file") {
     const std::string e = input_error_of([] {
         load_config_text("{}", "cfg.yaml", ".",
                          {"profile=" POLLSIM_TEST_DATA "/profiles/zero.yaml", "mechanisms=[timer-notify]"});

@@ -286,19 +286,26 @@ TEST_CASE("the default window counts a line stamped just before the first line")
 //
 // The replay (sim clock 0 = the first request, log offset 0.5 ms; window
 // [0, 3.000 ms + 1 ns - 0.5 ms) = [0, 2500001)), on flat.yaml: spin 1000 ns,
-// wakeup latency 10 us, vq dispatch 2000, timer completion 1000 + 500 per device,
-// all else 0; timer-completions; legacy-global poll-max-ns 32768, grow 0 (x2),
-// shrink 0 (to 0); latency 100 us. Per iteration (start: what happens, block_ns, update):
-//   it1 @0:        poll 0, list empty -> wait; R1 kicks at 0, wake at 10000,
-//                  vq dispatch to 12000 (R1 timer at 112000). block 10000 < 32768: grow 0 -> 4000.
-//   it2 @12000:    poll budget min(4000, 112000 - 12000) = 4000: phase 1 (max_ns 4000),
-//                  4 spins to 16000, nothing; wait, sleep to 112000, wake at 122000,
-//                  timers only: block 110000 > 32768: shrink 4000 -> 0; R1 done at 123500.
-//   it3 @123500:   poll 0 -> wait; R2 at 1000000, wake 1010000, dispatch to 1012000:
-//                  block 886500: shrink (0 -> 0).
-//   it4 @1012000:  poll 0 -> wait to 1112000, wake 1122000, timers to 1123500: block 110000: shrink.
-//   it5 @1123500:  as it3 for R3 (block 886500): shrink.   it6 @2012000: as it4: shrink.
-//   it7 @2123500:  waits until the end.
+// 1000 ns of loop work at each iteration start, vq dispatch 2000, timer
+// completion 1000 + 500 per device, timer wake-up 10 us, all else 0;
+// timer-completions; legacy-global poll-max-ns 32768, grow 0 (x2), shrink 0
+// (to 0); latency 100 us. validate sets the kick latency and the fd wake-up
+// to 0 (the arrivals are the moments real QEMU took the requests) and keeps
+// the profile's wake-up latency for timers. Per iteration (start: what
+// happens, block_ns, update):
+//   it1 @0:        loop work to 1000; poll 0, list empty -> wait; R1 (kicked at
+//                  0) is readable: no sleep; vq dispatch 1000..3000 (R1 timer at
+//                  103000). block 1000 <= 32768: grow 0 -> 4000.
+//   it2 @3000:     loop work to 4000; budget min(4000, 103000 - 4000) = 4000:
+//                  phase 1 (max_ns 4000), 4 spins to 8000, nothing; wait, sleep
+//                  to 103000, timer wake at 113000, timers only: block 110000
+//                  > 32768: shrink 4000 -> 0; R1 done at 114500.
+//   it3 @114500:   loop work, poll 0 -> wait; R2 at 1000000 (no wake-up delay),
+//                  dispatch to 1002000: block 885500: shrink (0 -> 0).
+//   it4 @1002000:  wait to 1102000, timer wake 1112000, timers to 1113500:
+//                  block 110000: shrink.
+//   it5 @1113500:  as it3 for R3 (block 886500): shrink.   it6 @2002000: as it4: shrink.
+//   it7 @2113500:  waits until the end.
 // Simulated: requests 3, poll_phases 1, poll_successes 0, grows 1, shrinks 5,
 // sum max_ns 4000 (bucket [2048, 4096)). Ratios: all 1 but shrinks 5/4 = 1.25.
 
@@ -391,15 +398,15 @@ TEST_CASE("validate_json has exactly real, simulated and ratio with the agreed k
 }
 
 TEST_CASE("validate_log with a measured IOThread CPU adds iothread_cpu to every side") {
-    // Busy in the replay window [0, 2500001): poll 12000..16000 = 4000 ns, three
-    // vq dispatches 3 * 2000, three timer runs 3 * 1500; the wakeup latency is
-    // not CPU. 14500 / 2500001.
+    // Busy in the replay window [0, 2500001): loop work 7 * 1000 (it1..it7),
+    // poll 4000..8000 = 4000 ns, three vq dispatches 3 * 2000, three timer runs
+    // 3 * 1500; the wakeup latency is not CPU. 21500 / 2500001.
     ValidateRequest q = replay_request();
     q.real_cpu = 0.5;
     const ValidateResult r = validate_log(q);
     REQUIRE(r.simulated.iothread_cpu.has_value());
-    CHECK(*r.simulated.iothread_cpu == doctest::Approx(14500.0 / 2'500'001.0));
-    CHECK(*ratio_of(r, "iothread_cpu") == doctest::Approx(14500.0 / 2'500'001.0 / 0.5));
+    CHECK(*r.simulated.iothread_cpu == doctest::Approx(21500.0 / 2'500'001.0));
+    CHECK(*ratio_of(r, "iothread_cpu") == doctest::Approx(21500.0 / 2'500'001.0 / 0.5));
     CHECK(r.outside == std::vector<std::string>{"iothread_cpu"});
     const nlohmann::ordered_json j = validate_json(r);
     CHECK(j["real"]["iothread_cpu"].get<double>() == 0.5);
@@ -450,8 +457,8 @@ TEST_CASE("validate_log writes the simulated loop's events with --sim-log") {
     q.sim_log = dir.path("sim.log");
     (void)validate_log(q);
     const std::string text = read_text(q.sim_log);
-    // it2's phase at 12000 ns = 0.000012 s, timeout to the 112000 deadline: 100000.
-    CHECK(text.find("0.000012:run_poll_handlers_begin ctx 0 max_ns 4000 timeout 100000\n") != std::string::npos);
+    // it2's phase at 4000 ns = 0.000004 s, timeout to the 103000 deadline: 99000.
+    CHECK(text.find("0.000004:run_poll_handlers_begin ctx 0 max_ns 4000 timeout 99000\n") != std::string::npos);
     CHECK(count_of(text, "run_poll_handlers_begin") == 1);
     CHECK(count_of(text, ":poll_grow") == 1);
     CHECK(count_of(text, ":poll_shrink") == 5);
