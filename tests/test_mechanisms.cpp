@@ -329,6 +329,49 @@ TEST_CASE("timer-notify: without a poll phase the notified iteration skips its w
     CHECK(n.stats.wakeups == 2);
 }
 
+TEST_CASE("dispatch-poll-gate: no poll after a dispatch whose timer is behind an older one") {
+    // fixed 50000, timer-completions, R1 at 100000 and R2 at 110000 (device 0):
+    //   it1 @0:       nothing on the poll list: wait (waits 1); R1 wakes it at 105000,
+    //                 vq dispatch to 108000 arms 128000, the earliest: no gate.
+    //   it2 @108000:  budget min(50000, 20000) = 20000; R2 at 110000 ends the phase at
+    //                 the 2nd spin (110000), success; dispatch to 113000 arms 133000
+    //                 behind 128000: the gate closes the next poll.
+    //   it3 @113000:  no poll: wait (waits 2) until 128000, timer wake-up 5000 ->
+    //                 133000, when 133000 has fired too: both completions, 2 * 700 +
+    //                 300 (one device) -> the guest at 134700.
+    //   it4 @134700:  a 50000 phase to 184700, nothing; wait (waits 3) to the end.
+    // Without the gate it3 polls 15000 up to 128000 (timer: R1 at 129000), it4
+    // polls 4000 up to 133000 (R2 at 134000), it5 polls 50000 and waits (waits 2).
+    const Run g = run(mech_config(timer_sets("fixed", "[timer-completions, dispatch-poll-gate]")),
+                      {{100'000, 0}, {110'000, 0}});
+    CHECK(g.done.at[0] == 134'700);
+    CHECK(g.done.at[1] == 134'700);
+    CHECK(g.stats.poll_phases == 2);
+    CHECK(g.stats.poll_successes == 1);
+    CHECK(g.stats.sum_poll_max_ns == 20'000 + 50'000);
+    CHECK(g.stats.waits == 3);
+
+    const Run t = run(mech_config(timer_sets("fixed", "[timer-completions]")), {{100'000, 0}, {110'000, 0}});
+    CHECK(t.done.at[0] == 129'000);
+    CHECK(t.done.at[1] == 134'000);
+    CHECK(t.stats.poll_phases == 4);
+    CHECK(t.stats.sum_poll_max_ns == 20'000 + 15'000 + 4'000 + 50'000);
+    CHECK(t.stats.waits == 2);
+}
+
+TEST_CASE("timer_wakeup_latency_ns applies to wake-ups by a deadline, wakeup_latency_ns to those by an fd") {
+    // none policy, timer-completions, fd wake-up 5000, timer wake-up 9000:
+    //   R at 100000: fd wake-up to 105000, dispatch to 108000, deadline 128000;
+    //   the timer wakes the thread at 128000 + 9000 = 137000, completion 1000 ->
+    //   the guest at 138000 (with one latency for both: 134000).
+    std::vector<std::string> sets = timer_sets("none", "[timer-completions]");
+    sets.push_back("costs.timer_wakeup_latency_ns=9us");
+    const Run r = run(mech_config(sets), {{100'000, 0}});
+    CHECK(r.done.at[0] == 138'000);
+    const Run same = run(mech_config(timer_sets("none", "[timer-completions]")), {{100'000, 0}});
+    CHECK(same.done.at[0] == 134'000);
+}
+
 // ---- names and configuration ------------------------------------------------
 
 TEST_CASE("resolve_mechanisms accepts the known names in any order and refuses the rest") {
