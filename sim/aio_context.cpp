@@ -262,13 +262,23 @@ void AioContext::after_syscall() {
 void AioContext::wake_up() {
     if (window_.contains(now_ns_)) ++stats_.wakeups;
     // Woken by a completion timer's deadline rather than by an fd.
-    const bool by_timer = profile_.timer_wakeup_latency_ns && earliest_fd_ready() > now_ns_;
-    const int64_t latency_ns =
-        (by_timer ? *profile_.timer_wakeup_latency_ns : profile_.wakeup_latency_ns).sample(rng_);
+    const bool by_timer = profile_.mechanisms.timer_completions && earliest_fd_ready() > now_ns_;
+    const int64_t latency_ns = by_timer ? timer_wakeup_ns() : profile_.wakeup_latency_ns.sample(rng_);
     const int64_t cpu_ns = profile_.wakeup_cpu_ns.sample(rng_);
     charge(stats_.wakeup_ns, now_ns_ + latency_ns, now_ns_ + latency_ns + cpu_ns);
     phase_ = Phase::waking;
     schedule(now_ns_ + latency_ns + cpu_ns);
+}
+
+// A wake-up by a completion timer: as the recording had it for that request
+// (replay with recorded wake-ups), else the profile's timer wake-up delay.
+int64_t AioContext::timer_wakeup_ns() {
+    if (!expired_.empty()) {
+        const int64_t recorded = host_.request_recorded_wake_ns(expired_.front());
+        if (recorded >= 0) return std::max<int64_t>(0, recorded - static_cast<int64_t>(profile_.wakeup_cpu_ns.mean_ns()));
+    }
+    return (profile_.timer_wakeup_latency_ns ? *profile_.timer_wakeup_latency_ns : profile_.wakeup_latency_ns)
+        .sample(rng_);
 }
 
 // timer-completions with QEMU's timeout at 0: no fd was waited for, so no

@@ -29,6 +29,9 @@ public:
     // A cq dispatch completed this request for the guest (now).
     virtual void to_guest(int32_t request_id) = 0;
     virtual int32_t request_device(int32_t request_id) const = 0;
+    // How long after its deadline the recording completed this request
+    // (IoRequest::recorded_latency_ns less its service), or -1 if unknown.
+    virtual int64_t request_recorded_wake_ns(int32_t request_id) const { return -1; }
 };
 
 struct Handler {
@@ -95,6 +98,7 @@ private:
     void dispatch_next();
     void finish_handler_dispatch();
     void dispatch_timers_only();
+    int64_t timer_wakeup_ns();
     void notify_accept();
     int64_t completion_cost_ns();
     void run_timers();

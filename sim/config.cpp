@@ -50,7 +50,7 @@ void read_workload(MapReader r, WorkloadConfig& w, const std::string& base_dir) 
     r.read("loop", w.loop);
     r.read("skip_bad", w.skip_bad);
     r.read("reorder_window", w.reorder_window, 1, 1 << 24);
-    r.read_choice("service", w.service, {"recorded", "profile"});
+    r.read_choice("service", w.service, {"recorded", "profile", "profile-recorded-wake"});
     r.finish();
 }
 
@@ -119,11 +119,38 @@ bool is_config_key(const std::string& key) {
     return std::find(valid.begin(), valid.end(), key) != valid.end();
 }
 
+// fio keeps numjobs x iodepth requests in flight; those of the jobs sharing a
+// virtqueue must fit in it (Simulation refuses no closed-loop request, it
+// would wait in the guest, which a fio job never does).
+void check_fio_fits(const Config& c, const MapReader& r, const YAML::Node& root) {
+    const WorkloadConfig& w = c.workload;
+    if (w.type != "fio") return;
+    // separate: job j on device j mod devices, queue (j / devices) mod queues;
+    // all: any device, queue j mod queues.
+    const int64_t vqs = w.spread == "all" ? c.queues : int64_t{c.devices} * c.queues;
+    const int64_t jobs = (w.numjobs + vqs - 1) / vqs;
+    const int64_t need = jobs * w.iodepth;
+    if (need <= c.queue_size) return;
+    // Blame the key that was given: iodepth, numjobs, else queue_size.
+    // (Each node is taken afresh: `=` on a map's node rebinds the entry.)
+    const YAML::Node wl = root["workload"];
+    const char* given = wl && wl.IsMap() ? (wl["iodepth"] ? "iodepth" : wl["numjobs"] ? "numjobs" : nullptr) : nullptr;
+    const std::string where = given ? yaml_where(wl[given], r.file(), std::string("workload.") + given)
+                              : root["queue_size"] ? yaml_where(root["queue_size"], r.file(), "queue_size")
+                                                   : yaml_where(wl ? wl : root, r.file(), "workload");
+    throw InputError(where + ": " + std::to_string(jobs) + " fio job" +
+                     (jobs == 1 ? "" : "s") + " x iodepth " + std::to_string(w.iodepth) + " = " +
+                     std::to_string(need) + " requests in flight on one virtqueue, more than queue_size " +
+                     std::to_string(c.queue_size) + " (numjobs " + std::to_string(w.numjobs) + " over " +
+                     std::to_string(vqs) + " virtqueue" + (vqs == 1 ? "" : "s") +
+                     "): lower numjobs or iodepth, or raise queue_size or devices/queues");
+}
+
 }  // namespace
 
 std::vector<std::string> valid_config_keys() {
     std::vector<std::string> keys = {"policy", "iothread.poll-max-ns", "iothread.poll-grow", "iothread.poll-shrink",
-                                     "iothread.poll-weight", "iothreads", "devices", "queues", "duration",
+                                     "iothread.poll-weight", "iothreads", "devices", "queues", "queue_size", "duration",
                                      "warmup", "seed", "replications", "threads", "profile", "poll_near_max",
                                      "mechanisms"};
     for (const char* k : {"type", "rw", "bs", "numjobs", "iodepth", "think", "spread", "rate_iops", "on_ns",
@@ -218,7 +245,9 @@ Config load_config_text(const std::string& text, const std::string& name, const 
     r.read("iothreads", c.iothreads, 1, 256);
     r.read("devices", c.devices, 1, 4096);
     r.read("queues", c.queues, 1, 256);
+    r.read("queue_size", c.queue_size, 1, 32768);
     read_workload(MapReader(r.node("workload"), name, "workload"), c.workload, base_dir);
+    check_fio_fits(c, r, root);
     r.read_duration("duration", c.duration_ns);
     r.read_duration("warmup", c.warmup_ns);
     if (c.duration_ns <= 0) throw InputError(r.where(root["duration"], "duration") + ": must be > 0");
@@ -263,6 +292,8 @@ nlohmann::ordered_json config_to_json(const Config& c) {
     j["iothreads"] = c.iothreads;
     j["devices"] = c.devices;
     j["queues"] = c.queues;
+    // Only when changed, so existing configs keep their fingerprints.
+    if (c.queue_size != 256) j["queue_size"] = c.queue_size;
     const WorkloadConfig& w = c.workload;
     auto& wj = j["workload"];
     wj["type"] = w.type;

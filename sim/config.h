@@ -23,6 +23,10 @@ struct Config {
     int iothreads = 1;
     int devices = 16;
     int queues = 1;
+    // Requests one virtqueue holds (virtio-blk's default ring size): a guest
+    // submit to a full one is refused (open loop) or waits in the guest
+    // (closed loop); fio's numjobs x iodepth per virtqueue must fit.
+    int queue_size = 256;
     WorkloadConfig workload;
     int64_t duration_ns = 2'000'000'000;
     int64_t warmup_ns = 200'000'000;

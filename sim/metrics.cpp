@@ -100,6 +100,14 @@ ojson replication_metrics(const ReplicationResult& r, const std::vector<int>& co
                  {"waits", s.waits},
                  {"wakeups", s.wakeups},
                  {"histogram", hist}};
+    // Only when non-zero, so that runs within the limits report as before.
+    int64_t refused = 0, deferred = 0;
+    for (int c : contexts) {
+        if (static_cast<size_t>(c) < r.requests_refused.size()) refused += r.requests_refused[c];
+        if (static_cast<size_t>(c) < r.requests_deferred.size()) deferred += r.requests_deferred[c];
+    }
+    if (refused) m["requests_refused"] = refused;
+    if (deferred) m["requests_deferred"] = deferred;
     return m;
 }
 
@@ -153,8 +161,20 @@ ojson aggregate_node(const std::vector<const ojson*>& nodes) {
 }  // namespace
 
 ojson aggregate_metrics(const std::vector<ojson>& per_replication) {
+    // Counters reported only when non-zero: if one replication has one,
+    // the others count 0.
+    std::vector<ojson> padded;
+    for (const char* key : {"requests_refused", "requests_deferred"}) {
+        bool any = false;
+        for (const auto& r : per_replication) any |= r.is_object() && r.contains(key);
+        if (!any) continue;
+        if (padded.empty()) padded = per_replication;
+        for (auto& r : padded)
+            if (!r.contains(key)) r[key] = 0;
+    }
+    const std::vector<ojson>& reps = padded.empty() ? per_replication : padded;
     std::vector<const ojson*> nodes;
-    for (const auto& r : per_replication) nodes.push_back(&r);
+    for (const auto& r : reps) nodes.push_back(&r);
     return aggregate_node(nodes);
 }
 

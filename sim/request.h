@@ -15,6 +15,11 @@ struct IoRequest {
     bool random = true;       // random or sequential access (selects the service distribution)
     int64_t bytes = 4096;
     int64_t service_ns = -1;  // backend service time; -1: drawn from the profile
+    // A recorded trace's submit-to-complete time when the service itself is
+    // drawn (workload.service: profile-recorded-wake): with timer-completions
+    // the wake-up on this request's timer then ends when the recording's
+    // completion did. -1: not recorded.
+    int64_t recorded_latency_ns = -1;
     uint64_t tag = 0;         // workload's own cookie, returned on completion
 };
 

@@ -43,6 +43,10 @@ Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Wo
                                                          config.iothread.poll_max_ns, config.poll_near_max, window_,
                                                          *this, Rng(seed, kContextStream, c).next()));
     }
+    vq_in_flight_.assign(n_vq_total, 0);
+    vq_waiting_.resize(n_vq_total);
+    refused_.assign(config.iothreads, 0);
+    deferred_.assign(config.iothreads, 0);
     devices_.resize(config.devices);
     for (int d = 0; d < config.devices; ++d) devices_[d].rng = Rng(seed, kDeviceStream, d);
 }
@@ -63,8 +67,26 @@ void Simulation::submit(IoRequest req) {
     req.t_sub_ns = now_ns_;
     req.device = ((req.device % config_.devices) + config_.devices) % config_.devices;
     req.queue = ((req.queue % config_.queues) + config_.queues) % config_.queues;
-    const int32_t id = alloc_slot();
     const int vq = req.device * config_.queues + req.queue;
+    if (vq_in_flight_[vq] >= config_.queue_size) {
+        // A full virtqueue: an open-loop source loses the request; a
+        // closed-loop one (a job) waits in the guest for a free entry, its
+        // latency counted from now.
+        const bool counted = window_.contains(now_ns_);
+        if (req.job < 0) {
+            if (counted) ++refused_[vq % config_.iothreads];
+        } else {
+            if (counted) ++deferred_[vq % config_.iothreads];
+            vq_waiting_[vq].push(req);
+        }
+        return;
+    }
+    place(req, vq);
+}
+
+void Simulation::place(const IoRequest& req, int vq) {
+    ++vq_in_flight_[vq];
+    const int32_t id = alloc_slot();
     const int ctx = vq % config_.iothreads;
     slots_[id].req = req;
     slots_[id].ctx = ctx;
@@ -109,6 +131,9 @@ void Simulation::to_guest(int32_t request_id) {
     const Slot s = slots_[request_id];
     slots_[request_id].next_free = free_slot_;
     free_slot_ = request_id;
+    const int vq = s.req.device * config_.queues + s.req.queue;
+    --vq_in_flight_[vq];
+    if (!vq_waiting_[vq].empty()) place(vq_waiting_[vq].pop(), vq);
     contexts_[s.ctx]->record_guest_completion(s.req, now_ns_);
     if (observer_) observer_->on_request(s.req, s.service_ns, now_ns_);
     workload_->on_complete(*this, s.req);
@@ -134,6 +159,8 @@ ReplicationResult Simulation::run() {
     result.window = window_;
     result.events = events;
     result.skipped_records = skipped_;
+    result.requests_refused = refused_;
+    result.requests_deferred = deferred_;
     for (auto& c : contexts_) {
         c->finish(window_.end_ns);
         result.contexts.push_back(c->stats());

@@ -1,6 +1,7 @@
 // One replication: the guest (a Workload), the IOThreads (AioContexts) and
 // the backend devices on one virtual clock.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -26,6 +27,11 @@ struct ReplicationResult {
     std::vector<ContextStats> contexts;  // per IOThread
     int64_t events = 0;
     int64_t skipped_records = 0;
+    // Per IOThread, in the window: open-loop submits refused by a full
+    // virtqueue (queue_size), and closed-loop ones that waited in the guest
+    // for a free entry. Empty vectors read as zeros.
+    std::vector<int64_t> requests_refused;
+    std::vector<int64_t> requests_deferred;
 };
 
 class Simulation final : public GuestApi, public ContextHost {
@@ -67,7 +73,12 @@ private:
     void to_backend(int32_t request_id) override;
     void to_guest(int32_t request_id) override;
     int32_t request_device(int32_t request_id) const override { return slots_[request_id].req.device; }
+    int64_t request_recorded_wake_ns(int32_t request_id) const override {
+        const Slot& s = slots_[request_id];
+        return s.req.recorded_latency_ns < 0 ? -1 : std::max<int64_t>(0, s.req.recorded_latency_ns - s.service_ns);
+    }
 
+    void place(const IoRequest& req, int vq);
     void start_service(int32_t request_id);
     void backend_done(int32_t request_id);
     int32_t alloc_slot();
@@ -83,6 +94,11 @@ private:
     std::vector<Device> devices_;
     std::vector<Slot> slots_;
     int32_t free_slot_ = -1;
+    // Per virtqueue: requests the guest placed and has not had back, at most
+    // config.queue_size; closed-loop requests waiting for an entry.
+    std::vector<int32_t> vq_in_flight_;
+    std::vector<Fifo<IoRequest>> vq_waiting_;
+    std::vector<int64_t> refused_, deferred_;  // per IOThread
 };
 
 // Convenience: run one replication of `config`.

@@ -37,6 +37,9 @@ struct WorkloadConfig {
     // submit if that is all the trace has); profile: drawn from the profile,
     // for logs whose recorded completion includes the event loop's own delay
     // (QEMU's null-aio timers: `pollsim validate`).
+    // profile-recorded-wake: drawn from the profile, and with
+    // timer-completions each timer's wake-up delay is the recording's
+    // (complete - submit - service).
     std::string service = "recorded";
 };
 

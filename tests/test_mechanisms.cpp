@@ -372,6 +372,28 @@ TEST_CASE("timer_wakeup_latency_ns applies to wake-ups by a deadline, wakeup_lat
     CHECK(same.done.at[0] == 134'000);
 }
 
+TEST_CASE("a recorded latency sets the wake-up on that request's timer") {
+    // none policy, timer-completions, service 20 us, wake-up CPU 0: R at 100000,
+    // fd wake-up to 105000, dispatch to 108000, deadline 128000. Recorded
+    // submit-to-complete 70000: the timer wake-up lasts 70000 - 20000 = 50000, to
+    // 178000; completion 700 + 300 -> the guest at 179000 (profile draw: 134000).
+    class Recorded final : public Workload {
+    public:
+        void start(GuestApi& g) override { g.timer_at(100'000, 0); }
+        void on_timer(GuestApi& g, uint64_t) override {
+            IoRequest req;
+            req.recorded_latency_ns = 70'000;
+            g.submit(req);
+        }
+        void on_complete(GuestApi&, const IoRequest&) override {}
+    };
+    Run r;
+    Simulation sim(mech_config(timer_sets("none", "[timer-completions]")), 0, std::make_unique<Recorded>(), &r.done);
+    r.stats = sim.run().contexts.at(0);
+    CHECK(r.done.at[0] == 179'000);
+    CHECK(r.stats.completed == 1);
+}
+
 // ---- names and configuration ------------------------------------------------
 
 TEST_CASE("resolve_mechanisms accepts the known names in any order and refuses the rest") {

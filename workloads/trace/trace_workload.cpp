@@ -70,7 +70,10 @@ int64_t loop_period_ns(const std::string& path, int64_t first_ns, int64_t last_n
 class RequestMapper {
 public:
     explicit RequestMapper(const WorkloadConfig& cfg)
-        : bs_(cfg.bs), mode_(parse_rw(cfg.rw)), recorded_service_(cfg.service == "recorded") {}
+        : bs_(cfg.bs),
+          mode_(parse_rw(cfg.rw)),
+          recorded_service_(cfg.service == "recorded"),
+          recorded_wake_(cfg.service == "profile-recorded-wake") {}
 
     IoRequest make(const TraceRecord& r, const GuestApi& guest) {
         IoRequest req;
@@ -79,6 +82,7 @@ public:
         req.op = r.op_known ? r.op : mode_.op;
         req.bytes = r.bytes >= 0 ? r.bytes : bs_;
         req.service_ns = recorded_service_ ? r.replay_service_ns() : -1;  // -1: the profile draws it
+        if (recorded_wake_ && r.has_complete()) req.recorded_latency_ns = std::max<int64_t>(0, r.complete_ns - r.submit_ns);
         // Sequential when it starts where the device's previous request ended
         // (selects the profile's service distribution if the trace has no times).
         if (r.offset >= 0) {
@@ -95,6 +99,7 @@ private:
     int64_t bs_;
     RwMode mode_;
     bool recorded_service_;
+    bool recorded_wake_;
     std::unordered_map<int32_t, int64_t> next_offset_;  // one entry per trace device
 };
 
@@ -188,6 +193,8 @@ private:
 
 // Records read ahead for lagging streams, at most (about 100 bytes each).
 constexpr size_t kMaxReadAhead = 65536;
+// Requests a stream keeps in flight, at most: virtio's largest queue size.
+constexpr size_t kMaxStreamInFlight = 32768;
 
 class ClosedReplay final : public Workload {
 public:
@@ -311,7 +318,11 @@ private:
             s.head_gap_ns = s.submitted < cfg_.iodepth ? 0 : cfg_.think.sample(s.think_rng);
             return;
         }
-        while (!s.recorded_in_flight.empty() && s.recorded_in_flight.top() <= submit_ns) {
+        // No virtqueue holds more than kMaxStreamInFlight: a stream whose
+        // recorded concurrency would exceed it (a looped trace whose requests
+        // outlast its period) waits for its earliest recorded completion.
+        while (!s.recorded_in_flight.empty() && (s.recorded_in_flight.top() <= submit_ns ||
+                                                 s.recorded_in_flight.size() >= kMaxStreamInFlight)) {
             s.last_recorded_ns = std::max(s.last_recorded_ns, s.recorded_in_flight.top());
             s.recorded_in_flight.pop();
         }
