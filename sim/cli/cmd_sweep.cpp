@@ -70,26 +70,6 @@ const char* const kShardHelp =
     "file decides P, not --set, -j or the machine. Writes DIR/points/ and DIR/shard-I-of-N.json, "
     "no results: combine the shards with `pollsim sweep merge`";
 
-// `sweep merge` takes any number of directories after the sweep file, which
-// parse_command_line's single positional argument cannot express.
-bool parse_merge_line(int argc, char** argv, const po::options_description& desc, const std::string& usage,
-                      const std::string& epilogue) {
-    po::positional_options_description pos;
-    pos.add("sweep", 1).add("dirs", -1);
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-        if (vm.count("help")) {
-            std::cout << "usage: " << usage << "\n\n" << desc << epilogue;
-            return false;
-        }
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw InputError(std::string(e.what()) + " (see --help)");
-    }
-    return true;
-}
-
 int cmd_sweep_merge(int argc, char** argv) {
     std::string sweep_path, out_dir;
     std::vector<std::string> dirs, sets;
@@ -102,7 +82,10 @@ int cmd_sweep_merge(int argc, char** argv) {
         ("set", po::value(&sets)->composing(), "the same --set overrides the shards ran with (repeatable)")
         ("plot", po::bool_switch(&plot), "also write DIR/tradeoff.svg and DIR/poll-histogram.svg")
         ("quiet,q", po::bool_switch(&quiet), "no summary table on stdout");
-    if (!parse_merge_line(argc, argv, desc, "pollsim sweep merge SWEEP.yaml DIR... [--out DIR] [--set k=v]... [--plot]",
+    // Any number of directories after the sweep file.
+    po::positional_options_description pos;
+    pos.add("sweep", 1).add("dirs", -1);
+    if (!parse_command_line(argc, argv, desc, pos, "pollsim sweep merge SWEEP.yaml DIR... [--out DIR] [--set k=v]... [--plot]",
                           "\nReads DIR/points/<key>.json and DIR/shard-I-of-N.json from each shard directory and writes\n"
                           "results.csv, results.json (and plots) byte for byte as one `pollsim sweep` would. Every\n"
                           "point must be found, with the key this pollsim version and these --set give it; copies\n"

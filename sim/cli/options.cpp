@@ -33,6 +33,12 @@ bool parse_command_line(int argc, char** argv, const po::options_description& de
                         const std::string& usage_line, const std::string& epilogue) {
     po::positional_options_description pos;
     if (positional) pos.add(positional, 1);
+    return parse_command_line(argc, argv, desc, pos, usage_line, epilogue);
+}
+
+bool parse_command_line(int argc, char** argv, const po::options_description& desc,
+                        const po::positional_options_description& pos, const std::string& usage_line,
+                        const std::string& epilogue) {
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);

@@ -29,6 +29,10 @@ po::options_description command_options(const std::string& title);
 // Throws InputError on bad usage.
 bool parse_command_line(int argc, char** argv, const po::options_description& desc, const char* positional,
                         const std::string& usage_line, const std::string& epilogue = "");
+// Same with any positional layout (e.g. a file, then any number of directories).
+bool parse_command_line(int argc, char** argv, const po::options_description& desc,
+                        const po::positional_options_description& positional, const std::string& usage_line,
+                        const std::string& epilogue = "");
 
 // True when stderr is a terminal (progress bars) rather than a log.
 bool stderr_is_tty();
