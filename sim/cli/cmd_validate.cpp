@@ -75,12 +75,12 @@ int cmd_validate(int argc, char** argv) {
         ("from", po::value(&from_s), "count from this many seconds into the log (both sides)")
         ("to", po::value(&to_s), "count up to this many seconds into the log (both sides)")
         ("latency-ns", po::value(&latency_ns), "the disk's latency-ns (default: the capture's sidecar, else the smallest recorded service time)")
-        ("tolerance", po::value(&q.tolerance)->default_value(0.25), "allowed |simulated/real - 1| for every ratio")
+        ("tolerance", po::value(&q.tolerance)->default_value(0.25, "0.25"), "allowed |simulated/real - 1| for every ratio")
         ("json", po::value(&json_out), "write the comparison as JSON (atomically)")
         ("sim-log", po::value(&q.sim_log), "write the simulated loop's events, one line each with QEMU's event names, to this file")
         ("all", po::value(&all_dir), "validate every capture under DIR (NAME.json sidecars) and print the agreement table")
         ("markdown", po::value(&markdown_out), "with --all: also write the agreement table to this file")
-        ("min-agreement", po::value(&min_agreement)->default_value(0.8), "with --all: share of points per policy that must agree (exit 1 below it)")
+        ("min-agreement", po::value(&min_agreement)->default_value(0.8, "0.8"), "with --all: share of points per policy that must agree (exit 1 below it)")
         ("threads,j", po::value(&threads)->default_value(0), "with --all: captures in parallel (0: all cores); results do not depend on it");
     if (!parse_command_line(argc, argv, desc, nullptr,
                             "pollsim validate --qemu-log FILE --policy P --iothread PROPS [options]\n"
