@@ -195,3 +195,16 @@ expect_match("${LAST_ERR}" "no capture sidecars")
 
 # ---- hardening (issue 10): one block per item --------------------------------
 include(${CMAKE_CURRENT_LIST_DIR}/hardening_cli_tests.cmake)
+
+# ---- bench: figures beside the bare-heap limit, as JSON too ------------------
+expect_exit(0 ${POLLSIM} bench --set duration=20ms --set warmup=0 --heap-pending 64 --json ${OUT}/bench.json)
+expect_match("${LAST_OUT}" "share of it +[0-9.]+ %")
+file(READ ${OUT}/bench.json BENCH_JSON)
+foreach(key requests_per_cpu_s events_per_cpu_s bare_heap_events_per_cpu_s share_of_bare_heap peak_rss_mib)
+  string(JSON v GET "${BENCH_JSON}" ${key})
+endforeach()
+string(JSON pending GET "${BENCH_JSON}" bare_heap_pending)
+if(NOT pending EQUAL 64)
+  message(FATAL_ERROR "bench.json: bare_heap_pending ${pending}, expected 64")
+endif()
+expect_exit(2 ${POLLSIM} bench --heap-pending 0)

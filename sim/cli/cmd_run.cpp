@@ -1,9 +1,11 @@
 // `pollsim run`, `pollsim bench` and `pollsim list`.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
 
+#include "sim/bench.h"
 #include "sim/cli/commands.h"
 #include "sim/cli/options.h"
 #include "sim/error.h"
@@ -47,27 +49,61 @@ double max_rss_mib() {
 // Speed is measured here, not in timed tests: one replication on one thread.
 int cmd_bench(int argc, char** argv) {
     ConfigOptions copt;
+    std::string json_out;
+    int heap_pending = 128;
     po::options_description desc = command_options("pollsim bench options");
     copt.add_to(desc);
-    if (!parse_command_line(argc, argv, desc, "config", "pollsim bench [CONFIG] [--set key=value]...",
-                            "\nRuns one replication on one thread and prints simulated requests and events per\n"
-                            "wall second and the peak resident memory. Try --set duration=60s for the memory bound.\n"))
+    desc.add_options()
+        ("json", po::value(&json_out), "also write the figures as JSON (atomically)")
+        ("heap-pending", po::value(&heap_pending)->default_value(128),
+         "events held by the bare-heap reference loop");
+    if (!parse_command_line(argc, argv, desc, "config", "pollsim bench [CONFIG] [--set key=value]... [--json FILE]",
+                            "\nRuns one replication on one thread and prints simulated requests and model events\n"
+                            "per wall and per CPU second, the peak resident memory, and the same machine's limit\n"
+                            "for the model's data structure measured in the same run: a bare binary-heap event\n"
+                            "queue (std::priority_queue, hold loop), with the model's events/s as a share of it.\n"
+                            "Try --set duration=60s for the memory bound.\n"))
         return 0;
+    if (heap_pending < 1 || heap_pending > (1 << 24)) throw InputError("--heap-pending must be in 1..16777216");
     copt.sets.push_back("replications=1");
     copt.sets.push_back("threads=1");
     const Config config = copt.load();
+    const double cpu0 = process_cpu_s();
     const RunOutput out = run_config(config);
+    const double cpu_s = process_cpu_s() - cpu0;
+    const int64_t heap_events = std::clamp<int64_t>(out.events, 5'000'000, 50'000'000);
+    const double heap_rate = bare_heap_events_per_cpu_s(heap_pending, heap_events);
     const double virt_s = static_cast<double>(config.warmup_ns + config.duration_ns) / 1e9;
+    const double events_per_cpu_s = cpu_s > 0 ? static_cast<double>(out.events) / cpu_s : 0.0;
+    nlohmann::ordered_json j;
+    j["pollsim_version"] = POLLSIM_VERSION;
+    j["config"] = config.source;
+    j["virtual_s"] = virt_s;
+    j["wall_s"] = out.wall_s;
+    j["cpu_s"] = cpu_s;
+    j["requests"] = out.requests_completed;
+    j["events"] = out.events;
+    j["requests_per_wall_s"] = out.requests_completed / out.wall_s;
+    j["requests_per_cpu_s"] = cpu_s > 0 ? out.requests_completed / cpu_s : 0.0;
+    j["events_per_cpu_s"] = events_per_cpu_s;
+    j["bare_heap_events_per_cpu_s"] = heap_rate;
+    j["bare_heap_pending"] = heap_pending;
+    j["share_of_bare_heap"] = heap_rate > 0 ? events_per_cpu_s / heap_rate : 0.0;
+    j["peak_rss_mib"] = max_rss_mib();
     std::cout << std::fixed << std::setprecision(0);
     std::cout << "config            " << config.source << " (policy " << config.policy << ", " << config.workload.type
               << " " << config.workload.rw << ")\n";
     std::cout << "virtual time      " << std::setprecision(2) << virt_s << " s\n";
-    std::cout << "wall time         " << std::setprecision(3) << out.wall_s << " s\n";
+    std::cout << "wall / CPU time   " << std::setprecision(3) << out.wall_s << " s / " << cpu_s << " s\n";
     std::cout << "requests          " << out.requests_completed << " (measurement window)\n";
     std::cout << "requests/wall s   " << std::setprecision(0) << out.requests_completed / out.wall_s << "\n";
-    std::cout << "events/wall s     " << out.events / out.wall_s << "\n";
+    std::cout << "requests/CPU s    " << j["requests_per_cpu_s"].get<double>() << "\n";
+    std::cout << "events/CPU s      " << events_per_cpu_s << "\n";
+    std::cout << "bare heap/CPU s   " << heap_rate << " (" << heap_pending << " pending)\n";
+    std::cout << "share of it       " << std::setprecision(1) << 100 * j["share_of_bare_heap"].get<double>() << " %\n";
     std::cout << "virtual/wall      " << std::setprecision(2) << virt_s / out.wall_s << "x\n";
     std::cout << "peak RSS          " << std::setprecision(1) << max_rss_mib() << " MiB\n";
+    if (!json_out.empty()) write_file_atomic(json_out, j.dump(2) + "\n");
     return 0;
 }
 
