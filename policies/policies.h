@@ -14,6 +14,17 @@ std::unique_ptr<Policy> make_legacy_policy(const PolicyParams& p);
 std::unique_ptr<Policy> make_weighted_policy(const PolicyParams& p);
 std::unique_ptr<Policy> make_fixed_policy(const PolicyParams& p);
 std::unique_ptr<Policy> make_none_policy(const PolicyParams& p);
+std::unique_ptr<Policy> make_ski_rental_policy(const PolicyParams& p);
+std::unique_ptr<Policy> make_ski_rental_random_policy(const PolicyParams& p);
+std::unique_ptr<Policy> make_kvm_halt_poll_policy(const PolicyParams& p);
+std::unique_ptr<Policy> make_haltpoll_policy(const PolicyParams& p);
+
+// The break-even time B of ski-rental and ski-rental-random when poll-max-ns
+// is not given: the CPU one sleep costs in the embedded default set-up
+// (configs/default.yaml on configs/profiles/s390x-fcp.yaml): the final check
+// of its 2 poll-list handlers (1 vq + cq) 2 * 30 + syscall 2000 + wakeup CPU
+// 3000 = 5060 ns. A test recomputes it from the profile.
+constexpr int64_t kSkiRentalDefaultB = 5060;
 
 // QEMU computes ns * grow and h.ns + block_ns in plain int64 and would
 // overflow with a huge poll-max-ns; we saturate at INT64_MAX instead, which

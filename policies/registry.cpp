@@ -9,13 +9,19 @@
 namespace pollsim {
 
 const std::vector<PolicyOps>& policy_table() {
-    // defaults: {poll-max-ns, poll-grow, poll-shrink, poll-weight}, QEMU's own.
+    // defaults: {poll-max-ns, poll-grow, poll-shrink, poll-weight, poll-grow-start,
+    // poll-allow-shrink}: QEMU's own for QEMU's policies; for the others the
+    // defaults of the source each follows (cited in its file).
     static const std::vector<PolicyOps> table = {
-        {"legacy-global", "one grow/shrink poll time per AioContext (QEMU before 10.0)", {32768, 0, 0, 0}, make_legacy_global_policy},
-        {"legacy", "grow/shrink poll time per handler, context polls for the max (QEMU 10.0 to 11.0)", {32768, 0, 0, 0}, make_legacy_policy},
-        {"weighted", "weighted average of each handler's event gap (QEMU 11.1)", {32768, 2, 2, 3}, make_weighted_policy},
-        {"none", "never busy-poll", {32768, 0, 0, 0}, make_none_policy},
-        {"fixed", "always busy-poll for poll-max-ns", {32768, 0, 0, 0}, make_fixed_policy},
+        {"legacy-global", "one grow/shrink poll time per AioContext (QEMU before 10.0)", {32768, 0, 0, 0, 0, 0}, make_legacy_global_policy},
+        {"legacy", "grow/shrink poll time per handler, context polls for the max (QEMU 10.0 to 11.0)", {32768, 0, 0, 0, 0, 0}, make_legacy_policy},
+        {"weighted", "weighted average of each handler's event gap (QEMU 11.1)", {32768, 2, 2, 3, 0, 0}, make_weighted_policy},
+        {"none", "never busy-poll", {32768, 0, 0, 0, 0, 0}, make_none_policy},
+        {"fixed", "always busy-poll for poll-max-ns", {32768, 0, 0, 0, 0, 0}, make_fixed_policy},
+        {"ski-rental", "poll for the break-even time B = poll-max-ns (default: the s390x-fcp sleep cost), then sleep", {kSkiRentalDefaultB, 0, 0, 0, 0, 0}, make_ski_rental_policy},
+        {"ski-rental-random", "poll for a random time in [0, B], density e^(x/B)/(B(e-1)), B = poll-max-ns", {kSkiRentalDefaultB, 0, 0, 0, 0, 0}, make_ski_rental_random_policy},
+        {"kvm-halt-poll", "KVM host halt polling: grow/shrink on the whole block time (virt/kvm/kvm_main.c)", {50000, 2, 2, 0, 10000, 0}, make_kvm_halt_poll_policy},
+        {"haltpoll", "cpuidle-haltpoll guest governor: adjust on the time slept after polling", {200000, 2, 2, 0, 50000, 1}, make_haltpoll_policy},
     };
     return table;
 }
@@ -36,15 +42,21 @@ constexpr Property kProperties[] = {
     {"poll-grow", &PolicyParams::poll_grow},
     {"poll-shrink", &PolicyParams::poll_shrink},
     {"poll-weight", &PolicyParams::poll_weight},
+    {"poll-grow-start", &PolicyParams::poll_grow_start},
+    {"poll-allow-shrink", &PolicyParams::poll_allow_shrink},
 };
-constexpr const char* kValidProperties = "poll-max-ns, poll-grow, poll-shrink, poll-weight";
+constexpr const char* kValidProperties =
+    "poll-max-ns, poll-grow, poll-shrink, poll-weight, poll-grow-start, poll-allow-shrink";
 
 // QEMU's range for each property: every one is >= 0, poll-weight is a shift
-// count and must also stay below 64.
+// count and must also stay below 64; poll-allow-shrink is a boolean.
 void check_range(const char* name, int64_t value) {
     if (std::string_view(name) == "poll-weight") {
         if (value < 0 || value > 63)
             throw std::invalid_argument("poll-weight must be in [0, 63], got " + std::to_string(value));
+    } else if (std::string_view(name) == "poll-allow-shrink") {
+        if (value < 0 || value > 1)
+            throw std::invalid_argument("poll-allow-shrink must be 0 or 1, got " + std::to_string(value));
     } else if (value < 0) {
         throw std::invalid_argument(std::string(name) + " must be >= 0, got " + std::to_string(value));
     }

@@ -1,6 +1,7 @@
 #include "sim/config.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -187,6 +188,8 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
         throw InputError("--set '" + assignment + "': expected key=value");
     const std::string key = assignment.substr(0, eq);
     const std::string value = assignment.substr(eq + 1);
+    if (value.empty())
+        throw InputError("--set '" + assignment + "': no value after '=' (`pollsim list keys` shows the defaults)");
     if (!is_config_key(key)) {
         std::string list;
         for (const auto& k : valid_config_keys()) list += "\n  " + k;
@@ -251,6 +254,15 @@ Config load_config_text(const std::string& text, const std::string& name, const 
     r.read_duration("duration", c.duration_ns);
     r.read_duration("warmup", c.warmup_ns);
     if (c.duration_ns <= 0) throw InputError(r.where(root["duration"], "duration") + ": must be > 0");
+    // The run ends at warmup + duration on an int64 clock: keep it below 2^62 ns.
+    if (c.warmup_ns > (int64_t{1} << 62) - c.duration_ns) {
+        char total[32];
+        std::snprintf(total, sizeof total, "%.4g", static_cast<double>(c.warmup_ns) + static_cast<double>(c.duration_ns));
+        throw InputError(r.where(root["warmup"] ? root["warmup"] : root["duration"],
+                                 root["warmup"] ? "warmup" : "duration") +
+                         ": warmup + duration = " + total +
+                         " ns is longer than a run may be (2^62 ns, about 146 years)");
+    }
     r.read("seed", c.seed);
     r.read("replications", c.replications, 1, 100000);
     r.read("threads", c.threads, 0, 1024);

@@ -70,7 +70,7 @@ int64_t Dist::sample_slow(Rng& rng) const {
     case Kind::uniform: v = a_ + (b_ - a_) * rng.uniform(); break;
     case Kind::empirical: return (*samples_)[rng.below(samples_->size())];
     }
-    return static_cast<int64_t>(std::llround(std::max(0.0, v)));
+    return static_cast<int64_t>(std::llround(std::min(std::max(0.0, v), 4.6e18)));
 }
 
 double Dist::mean_ns() const { return mean_; }
@@ -113,6 +113,8 @@ double positive_number(const YAML::Node& map, const char* key, const std::string
         throw InputError(yaml_where(v, file, what + "." + key) + ": not a number");
     }
     if (!(x >= 0) || !std::isfinite(x)) throw InputError(yaml_where(v, file, what + "." + key) + ": must be a finite number >= 0");
+    // Nanoseconds (and cv) become int64 samples: 1e300 used to run as INT64_MIN.
+    if (x > 4.6e18) throw InputError(yaml_where(v, file, what + "." + key) + ": must be at most 4.6e18 (2^62 ns)");
     return x;
 }
 
@@ -198,7 +200,9 @@ int64_t parse_duration_ns(const std::string& text) {
     if (unit.empty() && text.find_first_of(".eE") != std::string::npos)
         throw std::invalid_argument("'" + text + "': a bare number must be an integer of nanoseconds");
     const double ns = value * scale;
-    if (!(ns >= 0) || ns > 9.2e18) throw std::invalid_argument("'" + text + "': duration must be >= 0");
+    if (std::isnan(ns)) throw std::invalid_argument("'" + text + "': not a number");
+    if (ns < 0) throw std::invalid_argument("'" + text + "': duration must be >= 0");
+    if (ns > 9.2e18) throw std::invalid_argument("'" + text + "': duration must be at most 9.2e18 ns (about 292 years)");
     return static_cast<int64_t>(std::llround(ns));
 }
 

@@ -1,5 +1,8 @@
 #include "sim/json_limits.h"
 
+#include <set>
+#include <vector>
+
 #include <stdexcept>
 
 namespace pollsim {
@@ -27,10 +30,31 @@ std::string json_nesting_message(int limit) {
     return "JSON nested deeper than " + std::to_string(limit) + " levels";
 }
 
+nlohmann::json parse_json_unique(std::string_view line) {
+    // A repeated key: nlohmann keeps the last one, silently.
+    std::vector<std::set<std::string>> keys;
+    std::string duplicate;
+    auto cb = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        switch (event) {
+        case nlohmann::json::parse_event_t::object_start: keys.emplace_back(); break;
+        case nlohmann::json::parse_event_t::object_end: keys.pop_back(); break;
+        case nlohmann::json::parse_event_t::key:
+            if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+                duplicate = parsed.get<std::string>();
+            break;
+        default: break;
+        }
+        return true;
+    };
+    nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), cb);
+    if (!duplicate.empty()) throw std::invalid_argument("duplicate key \"" + quoted_excerpt(duplicate) + "\"");
+    return j;
+}
+
 nlohmann::json parse_json_line(std::string_view line) {
     if (json_nesting_exceeds(line)) throw std::invalid_argument(json_nesting_message());
     try {
-        return nlohmann::json::parse(line);
+        return parse_json_unique(line);
     } catch (const nlohmann::json::parse_error& e) {
         // Drop nlohmann's "[json.exception.parse_error.101] " tag; the rest
         // may quote the token it stopped at, which can be long.

@@ -23,6 +23,9 @@ std::string json_nesting_message(int limit = kMaxJsonDepth);
 // Parses one line of user JSON: throws std::invalid_argument with a short
 // message when it nests too deep or is malformed.
 nlohmann::json parse_json_line(std::string_view line);
+// nlohmann::json::parse, but a key repeated in one object throws
+// std::invalid_argument ("duplicate key ...") instead of keeping the last.
+nlohmann::json parse_json_unique(std::string_view line);
 
 // text cut to kMaxQuoted characters ("..." marks the cut).
 std::string quoted_excerpt(std::string_view text, size_t max = kMaxQuoted);

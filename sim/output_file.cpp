@@ -1,6 +1,8 @@
 #include "sim/output_file.h"
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -37,6 +39,36 @@ std::string resolve_symlinks(const std::string& path) {
 std::atomic<uint64_t> temp_counter{0};
 
 }  // namespace
+
+void remove_orphan_temps(const std::string& target, int64_t min_age_s) {
+    const fs::path t(target);
+    const fs::path dir = t.has_parent_path() ? t.parent_path() : fs::path(".");
+    const std::string prefix = t.filename().string() + ".tmp.";
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) return;
+    const auto now = fs::file_time_type::clock::now();
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+        if (ec) return;
+        const std::string name = it->path().filename().string();
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+        // TARGET.tmp.PID.N, as OutputFile names them.
+        const std::string rest = name.substr(prefix.size());
+        const size_t dot = rest.find('.');
+        if (dot == 0 || dot == std::string::npos || dot > 9 || dot + 1 == rest.size() ||
+            rest.find_first_not_of("0123456789.") != std::string::npos || rest.find('.', dot + 1) != std::string::npos)
+            continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dot)));
+        // A writer that is alive here, or one that wrote within min_age_s
+        // (perhaps on another host sharing the directory), may still rename it.
+        if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        struct stat st;
+        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        const auto mtime = fs::last_write_time(it->path(), ec);
+        if (ec || now - mtime < std::chrono::seconds(min_age_s)) continue;
+        (void)::unlink(it->path().c_str());
+    }
+}
 
 OutputFile::OutputFile(const std::string& path, MissingDirs dirs) : path_(path) {
     if (path.empty()) throw InputError("cannot write '': empty file name");
@@ -131,6 +163,9 @@ void OutputFile::commit() {
         (void)::fsync(dfd);
         ::close(dfd);
     }
+    // Temporary files of this target left by a writer killed before its
+    // rename: nothing else removes them.
+    remove_orphan_temps(target_);
 }
 
 void write_file_atomic(const std::string& path, const std::string& text, MissingDirs dirs) {

@@ -8,6 +8,7 @@
 // A directory is refused, and so is a missing parent directory unless the
 // caller owns an output directory (MissingDirs::create, e.g. `sweep --out`).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,11 @@ private:
     int fd_ = -1;
     bool committed_ = false;
 };
+
+// Removes TARGET.tmp.PID.N files beside target whose writer (PID) is no
+// longer running here and that are at least min_age_s old: left by a writer
+// killed between write and rename. OutputFile::commit calls it.
+void remove_orphan_temps(const std::string& target, int64_t min_age_s = 60);
 
 // Writes text to path through OutputFile. Throws InputError naming the path
 // if it cannot be written.

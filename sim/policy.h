@@ -19,6 +19,12 @@ struct PolicyParams {
     int64_t poll_grow = -1;
     int64_t poll_shrink = -1;
     int64_t poll_weight = -1;
+    // Not QEMU's: the Linux pollers' extra knobs (kvm-halt-poll, haltpoll),
+    // given only as `--iothread` properties "poll-grow-start" and
+    // "poll-allow-shrink" (the YAML `iothread:` map does not read them yet;
+    // README "Policy lab"). Ignored by the other policies.
+    int64_t poll_grow_start = -1;    // halt_poll_ns_grow_start, guest_halt_poll_grow_start
+    int64_t poll_allow_shrink = -1;  // guest_halt_poll_allow_shrink: 0 or 1
 };
 
 // Counters a policy bumps during update(); the engine turns them into the
@@ -47,6 +53,12 @@ public:
                         std::span<const uint8_t> dispatched, PolicyCounters& counters) = 0;
     // Per-handler poll time, for policies that keep one (reports, policy-trace).
     virtual std::optional<int64_t> handler_ns(int handler) const { return std::nullopt; }
+    // Random-number seed for policies that draw (ski-rental-random); the
+    // others ignore it. Until it is called such a policy uses a fixed seed of
+    // its own, so a run is reproducible either way. Meant to be called once,
+    // right after create(), with a seed derived from the run's seed, the
+    // replication and the context (the engine does not call it yet).
+    virtual void seed(uint64_t seed) {}
 };
 
 // One row of the policy table.
@@ -63,8 +75,9 @@ const PolicyOps* find_policy(std::string_view name);
 // Comma-separated list of names, for error messages and --help.
 std::string policy_names();
 
-// Fills unset (-1) fields from ops.defaults and validates: negative values and
-// poll-weight outside [0, 63] throw std::invalid_argument naming the parameter.
+// Fills unset (-1) fields from ops.defaults and validates: negative values,
+// poll-weight outside [0, 63] and poll-allow-shrink outside [0, 1] throw
+// std::invalid_argument naming the parameter.
 PolicyParams resolve_policy_params(const PolicyOps& ops, const PolicyParams& given);
 
 // Parses QEMU's property syntax "poll-max-ns=32768,poll-grow=2,...", merging

@@ -9,7 +9,7 @@ namespace pollsim {
 namespace {
 // Stream ids for Rng(seed, stream, index): one per purpose, so that two
 // policies run on one seed draw the same service and think times.
-enum Stream : uint64_t { kContextStream = 1, kDeviceStream = 2, kWorkloadStream = 3 };
+enum Stream : uint64_t { kContextStream = 1, kDeviceStream = 2, kWorkloadStream = 3, kPolicyStream = 4 };
 
 uint64_t replication_seed(uint64_t seed, int replication) {
     uint64_t x = seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(replication + 1));
@@ -39,7 +39,10 @@ Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Wo
     const int n_vq_total = config.devices * config.queues;
     for (int c = 0; c < config.iothreads; ++c) {
         const int n_vq = n_vq_total / config.iothreads + (c < n_vq_total % config.iothreads ? 1 : 0);
-        contexts_.push_back(std::make_unique<AioContext>(c, n_vq, config.profile, ops->create(config.iothread),
+        // A randomized policy draws from its own stream (4), so that no other draw moves.
+        std::unique_ptr<Policy> policy = ops->create(config.iothread);
+        policy->seed(Rng(seed, kPolicyStream, static_cast<uint64_t>(c)).next());
+        contexts_.push_back(std::make_unique<AioContext>(c, n_vq, config.profile, std::move(policy),
                                                          config.iothread.poll_max_ns, config.poll_near_max, window_,
                                                          *this, Rng(seed, kContextStream, c).next()));
     }

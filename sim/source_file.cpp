@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <map>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "sim/embedded.h"
@@ -58,9 +60,46 @@ std::string resolve_beside(const std::string& dir, const std::string& path) {
     return (fs::path(dir) / path).lexically_normal().string();
 }
 
+namespace {
+
+std::string yaml_at(const std::string& name, const YAML::Mark& m) {
+    return name + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+// yaml-cpp keeps both entries of a repeated key and lookups see the first:
+// the second would be silently ignored. An alias can make the tree a graph
+// (even a cycle, `&a [*a]`): depth and nodes visited are bounded.
+void check_duplicate_keys(const YAML::Node& n, const std::string& name, int depth, int64_t& budget) {
+    if (depth > 600 || --budget < 0)
+        throw InputError(name + ": YAML nested too deeply or too many nodes through aliases (at most about 500 "
+                                "levels, 10^6 nodes)");
+    if (n.IsSequence()) {
+        for (const auto& item : n) check_duplicate_keys(item, name, depth + 1, budget);
+    } else if (n.IsMap()) {
+        std::map<std::string, YAML::Mark> seen;
+        for (const auto& kv : n) {
+            if (kv.first.IsScalar()) {
+                const auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+                if (!fresh)
+                    throw InputError(yaml_at(name, kv.first.Mark()) + ": duplicate key '" +
+                                     kv.first.Scalar().substr(0, 80) + "' (first at line " +
+                                     std::to_string(it->second.line + 1) + ")");
+            }
+            check_duplicate_keys(kv.second, name, depth + 1, budget);
+        }
+    }
+}
+
+}  // namespace
+
 YAML::Node parse_yaml(const std::string& text, const std::string& name) {
     try {
-        return YAML::Load(text);
+        YAML::Node root = YAML::Load(text);
+        int64_t budget = 1'000'000;
+        check_duplicate_keys(root, name, 0, budget);
+        return root;
+    } catch (const YAML::DeepRecursion& e) {
+        throw InputError(yaml_at(name, e.mark) + ": YAML nested too deeply (at most about 500 levels)");
     } catch (const YAML::ParserException& e) {
         throw InputError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                          ": malformed YAML: " + e.msg);

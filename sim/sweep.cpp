@@ -56,6 +56,7 @@ private:
         for (const auto& kv : n) {
             const std::string key = checked_key(kv.first, "set");
             spec_.sets.emplace_back(key, yaml_value_text(kv.second));
+            spec_.set_where.push_back(yaml_where(kv.second, name_, "set." + key));
         }
     }
 
@@ -67,6 +68,7 @@ private:
             SweepAxis axis;
             axis.keys = {key};
             for (const auto& v : values) axis.values.push_back({v});
+            for (const auto& v : kv.second) axis.where.push_back({yaml_where(v, name_, "vary." + key)});
             spec_.axes.push_back(std::move(axis));
         }
     }
@@ -86,9 +88,12 @@ private:
                     throw InputError(yaml_where(kv.second, name_, where + "." + key) + ": has " +
                                      std::to_string(values.size()) + " values but '" + axis.keys.front() + "' has " +
                                      std::to_string(axis.size()) + "; lists in a zip group move together");
-                if (axis.keys.empty()) axis.values.resize(values.size());
+                if (axis.keys.empty()) axis.values.resize(values.size()), axis.where.resize(values.size());
                 axis.keys.push_back(key);
-                for (size_t i = 0; i < values.size(); ++i) axis.values[i].push_back(values[i]);
+                for (size_t i = 0; i < values.size(); ++i) {
+                    axis.values[i].push_back(values[i]);
+                    axis.where[i].push_back(yaml_where(kv.second[i], name_, where + "." + key));
+                }
             }
             spec_.axes.push_back(std::move(axis));
         }
@@ -237,6 +242,48 @@ std::vector<Assignment> expand(const SweepSpec& spec) {
     return out;
 }
 
+namespace {
+
+// (key, "FILE:LINE:COL: key ...") of every value point n takes from the axes.
+std::vector<std::pair<std::string, std::string>> vary_where(const SweepSpec& spec, size_t n) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (size_t x = spec.axes.size(); x-- > 0;) {
+        const SweepAxis& axis = spec.axes[x];
+        const size_t i = n % axis.size();
+        n /= axis.size();
+        if (i < axis.where.size())
+            for (size_t k = 0; k < axis.keys.size() && k < axis.where[i].size(); ++k)
+                out.emplace_back(axis.keys[k], axis.where[i][k]);
+    }
+    return out;
+}
+
+// For "--set: key 'K': WHAT" where K's value came from the sweep file (a
+// vary/zip value, else a set value not overridden by --set): "WHERE: WHAT".
+std::string sweep_value_where(const SweepSpec& spec, const std::vector<std::string>& extra_sets,
+                              const std::vector<std::pair<std::string, std::string>>& vary, const std::string& msg) {
+    const std::string head = "--set: key '";
+    if (msg.rfind(head, 0) != 0) return "";
+    const size_t end = msg.find("'", head.size());
+    if (end == std::string::npos) return "";
+    const std::string key = msg.substr(head.size(), end - head.size());
+    const std::string rest = msg.substr(end + 1);  // ": WHAT"
+    auto with = [&](const std::string& where) {
+        // where ends "key 'vary.K'" (or a dotted path under it): keep it whole.
+        return where + rest;
+    };
+    for (const auto& [k, w] : vary)
+        if (k == key || key.rfind(k + ".", 0) == 0) return with(w);
+    for (const auto& s : extra_sets)
+        if (s.rfind(key + "=", 0) == 0) return "";
+    for (size_t i = spec.sets.size(); i-- > 0;)
+        if (i < spec.set_where.size() && (spec.sets[i].first == key || key.rfind(spec.sets[i].first + ".", 0) == 0))
+            return with(spec.set_where[i]);
+    return "";
+}
+
+}  // namespace
+
 std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<std::string>& extra_sets) {
     std::vector<SweepPoint> points;
     for (auto& vary : expand(spec)) {
@@ -248,8 +295,14 @@ std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<
         try {
             p.config = load_config(spec.base_path, sets);
         } catch (const InputError& e) {
+            // A value of this sweep file named as "--set": name its line.
+            const std::string msg = e.what();
+            if (const std::string at = sweep_value_where(spec, extra_sets, vary_where(spec, points.size()), msg);
+                !at.empty())
+                throw InputError(at + " (point " + std::to_string(points.size() + 1) +
+                                 (vary.empty() ? "" : ": " + describe(vary)) + ")");
             throw InputError(spec.file + ": point " + std::to_string(points.size() + 1) + " (" + describe(vary) +
-                             "): " + e.what());
+                             "): " + msg);
         }
         // Points are the unit of parallelism; one thread per point keeps the
         // machine busy without oversubscribing it.

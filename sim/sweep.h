@@ -33,6 +33,7 @@ inline constexpr uint64_t kMaxSweepPoints = 100000;
 struct SweepAxis {
     std::vector<std::string> keys;
     std::vector<std::vector<std::string>> values;  // values[i][k]: key k at position i
+    std::vector<std::vector<std::string>> where;   // where[i][k]: "FILE:LINE:COL: key 'vary.K'" of that value
     size_t size() const { return values.size(); }
 };
 
@@ -41,6 +42,7 @@ struct SweepSpec {
     std::string dir;                 // relative paths in the file resolve here
     std::string base_path;           // resolved against the sweep file
     std::vector<std::pair<std::string, std::string>> sets;  // fixed overrides
+    std::vector<std::string> set_where;  // parallel to sets: "FILE:LINE:COL: key 'set.K'"
     std::vector<SweepAxis> axes;
 
     // "key=value" for apply_set, with file paths (profile, workload.trace)

@@ -80,21 +80,44 @@ bool TextInput::fill() {
 }
 
 bool TextInput::getline(std::string& line) {
+    too_long_ = false;
+    size_t dropped = 0;    // bytes of a too long line counted, not kept
+    bool dropped_cr = false;  // the last of them was '\r'
+    size_t stop = 0;
     for (;;) {
         const size_t nl = buf_.find('\n', pos_);
         if (nl != std::string::npos) {
-            line.assign(buf_, pos_, nl - pos_);
-            pos_ = nl + 1;
+            stop = nl;
             break;
         }
-        if (!fill()) {
-            if (pos_ >= buf_.size()) return false;
-            line.assign(buf_, pos_, std::string::npos);
+        // No '\n' yet: a line past the cap keeps its first bytes and the
+        // rest is counted, so memory stays bounded by the cap and a chunk.
+        const size_t pending = buf_.size() - pos_;
+        if (pending > kMaxTextLineBytes) {
+            if (!too_long_) line.assign(buf_, pos_, kMaxTextLineBytes + 1);
+            too_long_ = true;
+            dropped_cr = buf_.back() == '\r';
+            dropped += pending;
             pos_ = buf_.size();
+        }
+        if (!fill()) {
+            if (pos_ >= buf_.size() && dropped == 0) return false;
+            stop = buf_.size();
             break;
         }
     }
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const size_t n = stop - pos_;
+    const bool cr = n > 0 ? buf_[stop - 1] == '\r' : dropped_cr;
+    line_bytes_ = dropped + n - (cr ? 1 : 0);
+    if (!too_long_) {
+        line.assign(buf_, pos_, n - (cr ? 1 : 0));
+        if (line.size() > kMaxTextLineBytes) {
+            too_long_ = true;
+            line.resize(kMaxTextLineBytes + 1);
+        }
+    }
+    pos_ = stop < buf_.size() ? stop + 1 : buf_.size();
+    ++line_no_;
     return true;
 }
 

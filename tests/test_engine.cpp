@@ -133,7 +133,8 @@ TEST_CASE("events every 10 us with a fixed 32 us budget: the thread never sleeps
     // iteration after the first finds its request by polling.
     Config c = test_config({"policy=fixed", "iothread.poll-max-ns=32768", "costs.spin_overhead_ns=100",
                             "costs.syscall_ns=1us", "warmup=100us", "duration=10ms",
-                            "costs.service.randread=1s"});  // no completions inside the run
+                            "costs.service.randread=1s",  // no completions inside the run
+                            "queue_size=32768"});  // so the ~1010 requests all fit on the virtqueue
     const ReplicationResult r = run_periodic(c, 10'000);
     const ContextStats& s = r.contexts[0];
     CHECK(s.waits == 0);

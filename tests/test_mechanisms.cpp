@@ -388,7 +388,8 @@ TEST_CASE("a recorded latency sets the wake-up on that request's timer") {
         void on_complete(GuestApi&, const IoRequest&) override {}
     };
     Run r;
-    Simulation sim(mech_config(timer_sets("none", "[timer-completions]")), 0, std::make_unique<Recorded>(), &r.done);
+    const Config c = mech_config(timer_sets("none", "[timer-completions]"));  // Simulation keeps a reference
+    Simulation sim(c, 0, std::make_unique<Recorded>(), &r.done);
     r.stats = sim.run().contexts.at(0);
     CHECK(r.done.at[0] == 179'000);
     CHECK(r.stats.completed == 1);

@@ -411,7 +411,8 @@ TEST_CASE("none and fixed") {
 // ---------------------------------------------------------------- table and parameters
 
 TEST_CASE("policy table: names and QEMU defaults") {
-    CHECK(policy_names() == "legacy-global, legacy, weighted, none, fixed");
+    CHECK(policy_names() ==
+          "legacy-global, legacy, weighted, none, fixed, ski-rental, ski-rental-random, kvm-halt-poll, haltpoll");
     CHECK(find_policy("nope") == nullptr);
     const PolicyParams w = resolve_policy_params(*find_policy("weighted"), {});
     CHECK(w.poll_max_ns == 32768);

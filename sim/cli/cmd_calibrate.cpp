@@ -126,6 +126,9 @@ int cmd_calibrate(int argc, char** argv) {
                             "sweeps' own length for the residual of every published figure.\n"))
         return 0;
     if (fit_sets.empty()) fit_sets = {"duration=250ms", "replications=2"};
+    if (max_evaluations < 1) throw InputError("--max-evaluations " + std::to_string(max_evaluations) + ": must be >= 1");
+    if (design_points < 0) throw InputError("--design-points " + std::to_string(design_points) + ": must be >= 0");
+    if (threads < 0) throw InputError("--threads " + std::to_string(threads) + ": must be >= 0 (0: all cores)");
 
     const CoverLetterProblem problem(sweeps_dir, fit_sets, threads);
     const auto& params = problem.parameters();

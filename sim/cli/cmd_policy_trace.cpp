@@ -50,6 +50,9 @@ Iteration parse_iteration(const std::string& line) {
     const nlohmann::json j = parse_json_line(line);
     if (!j.is_object()) throw std::invalid_argument("expected a JSON object, got " + json_excerpt(j));
 
+    for (const auto& [key, value] : j.items())
+        if (key != "block_ns" && key != "dispatched")
+            throw std::invalid_argument("unknown key \"" + quoted_excerpt(key) + "\" (known: block_ns, dispatched)");
     Iteration it;
     const auto block = j.find("block_ns");
     if (block == j.end()) throw std::invalid_argument("missing block_ns");

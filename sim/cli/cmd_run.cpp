@@ -115,7 +115,7 @@ int cmd_list(int argc, char** argv) {
     }
     if (what == "all" || what == "policies") {
         std::cout << "policies:\n";
-        for (const auto& p : policy_table()) std::cout << "  " << std::left << std::setw(15) << p.name << p.help << "\n";
+        for (const auto& p : policy_table()) std::cout << "  " << std::left << std::setw(19) << p.name << p.help << "\n";
     }
     if (what == "all" || what == "workloads") {
         std::cout << "workload types:\n";

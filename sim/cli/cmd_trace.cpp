@@ -45,6 +45,10 @@ int trace_stats_cmd(int argc, char** argv) {
     const TraceStats stats = trace_stats(file, format, opt);
     if (json) std::cout << stats.to_json().dump(2) << "\n";
     else std::cout << stats.to_text();
+    // As `run` refuses it: a trace with nothing to replay is an error.
+    if (stats.requests == 0)
+        throw InputError(file + ": no replayable requests in the trace (" + std::to_string(stats.ignored) +
+                         " lines ignored, " + std::to_string(stats.skipped) + " skipped)");
     return 0;
 }
 

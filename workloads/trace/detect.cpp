@@ -47,8 +47,8 @@ std::string detect_trace_format(const std::string& path) {
     // A few foreign lines (a QEMU warning before its trace) are stepped over.
     while (looked < 20 && in.getline(line)) {
         ++line_no;
-        if (line.size() > trace::kMaxTraceLineBytes)
-            throw InputError(path + ":" + std::to_string(line_no) + ": " + trace::line_too_long(line.size()));
+        if (in.line_too_long())
+            throw InputError(path + ":" + std::to_string(line_no) + ": " + trace::line_too_long(in.line_bytes()));
         const std::string text(trace::trim(line));
         if (text.empty() || text[0] == '#') continue;
         if (!first_no) first_no = line_no;

@@ -26,17 +26,23 @@ public:
             return;
         }
         split(line, ' ', tok_);
+        // File actions come with and without a timestamp in either version
+        // (fio 3.33 ends a v3 log with a bare "FILE close" at times): a
+        // leading number followed by more is the timestamp, else all is FILE.
+        const std::string_view last = tok_.back();
+        if (last == "add" || last == "open" || last == "close") {
+            if (tok_.size() < 2) throw ParseError("expected [TIMESTAMP] FILE " + std::string(last));
+            const bool stamped = tok_.size() >= 3 && is_digits(tok_[0]);
+            if (stamped && version_ == 3) to_ns(tok_[0], 1000, "timestamp (microseconds)");  // range check
+            ids_.id(join(stamped ? 1 : 0, tok_.size() - 1));  // numbers the file
+            out.ignore();
+            return;
+        }
         const size_t first = version_ == 3 ? 1 : 0;  // index of the file name
         if (tok_.size() < first + 2) throw ParseError("expected " + std::string(version_ == 3 ? "TIMESTAMP " : "") + "FILE ACTION [OFFSET LENGTH]");
         int64_t t_ns = wait_ns_;
         if (version_ == 3) t_ns = to_ns(tok_[0], 1000, "timestamp (microseconds)");
 
-        const std::string_view last = tok_.back();
-        if (last == "add" || last == "open" || last == "close") {
-            ids_.id(join(first, tok_.size() - 1));  // numbers the file
-            out.ignore();
-            return;
-        }
         if (tok_.size() < first + 4) throw ParseError("expected " + std::string(version_ == 3 ? "TIMESTAMP " : "") + "FILE ACTION OFFSET LENGTH");
         const std::string_view action = tok_[tok_.size() - 3];
         const int64_t offset = to_nonneg(tok_[tok_.size() - 2], "offset");
@@ -69,6 +75,13 @@ public:
     bool timed() const override { return version_ != 2; }
 
 private:
+    static bool is_digits(std::string_view t) {
+        if (t.empty()) return false;
+        for (char c : t)
+            if (c < '0' || c > '9') return false;
+        return true;
+    }
+
     // File names may hold blanks: everything between the timestamp and the action.
     std::string join(size_t b, size_t e) const {
         std::string name;

@@ -18,9 +18,11 @@ public:
         if (json_nesting_exceeds(line)) throw ParseError(json_nesting_message());
         nlohmann::json j;
         try {
-            j = nlohmann::json::parse(line);
+            j = parse_json_unique(line);
         } catch (const nlohmann::json::parse_error& e) {
             throw ParseError("not valid JSON (" + quoted_excerpt(e.what(), 2 * kMaxQuoted) + ")");
+        } catch (const std::invalid_argument& e) {
+            throw ParseError(e.what());
         }
         if (!j.is_object()) throw ParseError("expected one JSON object per line");
         NativeRow row;

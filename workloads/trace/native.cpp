@@ -59,7 +59,10 @@ void NativeRow::set(NativeField field, std::string_view value) {
     case NativeField::service_ns: service_ = optional_int(value, "service_ns"); break;
     case NativeField::device: device_ = optional_int(value, "device"); break;
     case NativeField::queue: queue_ = optional_int(value, "queue"); break;
-    case NativeField::bytes: bytes_ = optional_int(value, "bytes"); break;
+    case NativeField::bytes:
+        bytes_ = optional_int(value, "bytes");
+        if (bytes_ == 0) throw ParseError("bad bytes '0' (a request moves at least 1 byte; -1 or empty for unknown)");
+        break;
     case NativeField::offset: offset_ = optional_int(value, "offset"); break;
     case NativeField::op: op_ = empty ? std::nullopt : std::optional(to_op(value)); break;
     case NativeField::handler: handler_ = empty ? std::nullopt : std::optional(std::string(value)); break;
@@ -67,7 +70,13 @@ void NativeRow::set(NativeField field, std::string_view value) {
 }
 
 TraceRecord NativeRow::finish(int64_t line_no) const {
-    auto index = [](int64_t v) { return static_cast<int32_t>(std::min<int64_t>(v, INT32_MAX)); };
+    // Device and queue numbers are int32 in the engine: a larger one used to
+    // be clamped to 2^31-1 and merged with every other such device.
+    auto index = [](int64_t v, const char* what) {
+        if (v > INT32_MAX)
+            throw ParseError(std::string(what) + " " + std::to_string(v) + " is out of range (at most 2147483647)");
+        return static_cast<int32_t>(v);
+    };
     TraceRecord r;
     r.line = line_no;
     if (t_ || handler_) {
@@ -80,13 +89,13 @@ TraceRecord NativeRow::finish(int64_t line_no) const {
             throw ParseError("a per-arrival record names its device and queue in handler (vqD.Q), not in device or queue");
         const auto [dev, q] = parse_handler(*handler_);
         r.submit_ns = *t_;
-        r.device = index(dev);
-        r.queue = index(q);
+        r.device = index(dev, "device");
+        r.queue = index(q, "queue");
     } else {
         if (!submit_) throw ParseError("missing submit_ns");
         r.submit_ns = *submit_;
-        r.device = index(device_.value_or(0));
-        r.queue = queue_ ? index(*queue_) : -1;
+        r.device = index(device_.value_or(0), "device");
+        r.queue = queue_ ? index(*queue_, "queue") : -1;
     }
     if (complete_) {
         if (*complete_ < r.submit_ns)

@@ -186,6 +186,8 @@ QemuLogScan scan_qemu_log(const std::string& path, const LogWindow& window) {
     bool any_request = false;
     for (int64_t line_no = 1; in.getline(line); ++line_no) {
         try {
+            // TextInput buffers at most 1 MiB of a line (issue 10 item 7).
+            if (in.line_too_long()) throw trace::ParseError(trace::line_too_long(in.line_bytes()));
             int64_t t_ns = 0;
             std::string_view rest;
             if (!trace::split_qemu_log_line(line, t_ns, rest)) continue;  // QEMU's other output

@@ -65,6 +65,8 @@ constexpr int64_t kTraceTimeLimitNs = int64_t{1} << 62;
 // The longest line a trace reader accepts (1 MiB); a longer one is refused
 // by line number before any format's parser or auto-detection looks at it.
 constexpr size_t kMaxTraceLineBytes = size_t{1} << 20;
+// The largest request a trace may record (workload.bs has the same cap).
+constexpr int64_t kMaxRequestBytes = int64_t{1} << 30;
 inline std::string line_too_long(size_t bytes) {
     return "line of " + std::to_string(bytes) + " bytes is longer than the " + std::to_string(kMaxTraceLineBytes) +
            " bytes a trace line may have";

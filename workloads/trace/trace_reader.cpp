@@ -11,6 +11,8 @@
 
 namespace pollsim {
 
+static_assert(trace::kMaxTraceLineBytes == kMaxTextLineBytes, "TextInput caps lines at the trace readers' limit");
+
 namespace {
 
 using trace::LineParser;
@@ -26,6 +28,9 @@ std::string out_of_range(const TraceRecord& r) {
         if (t <= -limit || t >= limit)
             return std::string(name) + " " + std::to_string(t) +
                    " ns is out of range (times must stay within +-2^62 ns, about 146 years)";
+    // Per-run byte counts add requests' sizes in int64 (2^62 overflowed).
+    if (r.bytes > trace::kMaxRequestBytes)
+        return "request of " + std::to_string(r.bytes) + " bytes is out of range (at most 2^30 bytes, as workload.bs)";
     return "";
 }
 
@@ -75,8 +80,11 @@ private:
         }
         ++line_no_;
         const std::string_view text = trace::trim(line_);
-        if (text.empty()) return;
+        // TextInput keeps only the start of a line past the cap (its length
+        // counted): refuse it whatever that start holds.
+        if (text.empty() && !in_.line_too_long()) return;
         try {
+            if (in_.line_too_long()) throw ParseError(trace::line_too_long(in_.line_bytes()));
             if (text.size() > trace::kMaxTraceLineBytes) throw ParseError(trace::line_too_long(text.size()));
             parser_->parse(text, line_no_, *this);
         } catch (const ParseError& e) {
