@@ -78,6 +78,10 @@ public:
         stats_.bytes += req.bytes;
         stats_.latency_ns.add(now_ns - req.t_sub_ns);
     }
+    // Guest vCPU time for this IOThread's completions (guest-vcpus).
+    void charge_guest(int64_t from_ns, int64_t to_ns, bool halt_poll) {
+        charge(halt_poll ? stats_.guest_halt_poll_ns : stats_.guest_vcpu_ns, from_ns, to_ns);
+    }
     const ContextStats& stats() const { return stats_; }
     int cq_handler() const { return cq_; }
 

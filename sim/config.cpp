@@ -277,6 +277,7 @@ Config load_config_text(const std::string& text, const std::string& name, const 
     if (r.read_list("mechanisms", mechanisms)) {
         try {
             c.profile.mechanisms = resolve_mechanisms(mechanisms);
+            require_mechanism_costs(c.profile);
         } catch (const std::invalid_argument& e) {
             throw InputError(r.where(root["mechanisms"], "mechanisms") + ": " + e.what());
         }

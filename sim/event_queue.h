@@ -9,7 +9,7 @@
 
 namespace pollsim {
 
-enum class EventType : uint8_t { workload_timer, backend_done, context_step };
+enum class EventType : uint8_t { workload_timer, backend_done, context_step, vcpu_done };
 
 struct Event {
     int64_t t_ns;

@@ -18,6 +18,9 @@ const std::vector<MechanismOps>& mechanism_table() {
         {"dispatch-poll-gate",
          "after a vq dispatch the next iteration polls only if that dispatch armed the earliest timer (seen in QEMU 11.1)",
          &Mechanisms::dispatch_poll_gate},
+        {"guest-vcpus",
+         "completions interrupt finite guest vCPUs (wake-up of a halted vCPU, per-completion guest time) before fio resubmits",
+         &Mechanisms::guest_vcpus},
     };
     return table;
 }

@@ -30,6 +30,15 @@ struct Mechanisms {
     // only if that dispatch armed the earliest timer (the case that calls
     // aio_notify()); otherwise it goes straight to the wait.
     bool dispatch_poll_gate = false;
+    // The guest's vCPUs (sim/guest_vcpus.h): a completion reaches the guest
+    // as an interrupt on the vCPU that owns its device; a halted vCPU first
+    // wakes up (guest_wakeup_latency_ns, unless it halted less than
+    // guest_halt_poll_ns ago: KVM's halt polling), then works through its
+    // completions one at a time (guest_complete_ns each: interrupt, fio's
+    // reap and its next submission). The guest, not only the IOThread, can
+    // then bound throughput, and the submissions one interrupt causes reach
+    // the virtqueue as a burst.
+    bool guest_vcpus = false;
 };
 
 struct MechanismOps {

@@ -41,6 +41,8 @@ ojson replication_metrics(const ReplicationResult& r, const std::vector<int>& co
         s.wakeup_ns += x.wakeup_ns;
         s.dispatch_ns += x.dispatch_ns;
         s.guest_kick_ns += x.guest_kick_ns;
+        s.guest_vcpu_ns += x.guest_vcpu_ns;
+        s.guest_halt_poll_ns += x.guest_halt_poll_ns;
         s.iterations += x.iterations;
         s.poll_phases += x.poll_phases;
         s.poll_successes += x.poll_successes;
@@ -79,6 +81,15 @@ ojson replication_metrics(const ReplicationResult& r, const std::vector<int>& co
                 {"wakeup", ratio(static_cast<double>(s.wakeup_ns), window_ns)},
                 {"dispatch", ratio(static_cast<double>(s.dispatch_ns), window_ns)},
                 {"guest_kick", ratio(static_cast<double>(s.guest_kick_ns), window_ns)}};
+    if (r.guest_vcpus) {
+        // What the QEMU process spends beyond its IOThreads: the vCPUs'
+        // work for these completions and KVM's halt polling before them.
+        m["cpu"]["guest_vcpu"] = ratio(static_cast<double>(s.guest_vcpu_ns), window_ns);
+        m["cpu"]["guest_halt_poll"] = ratio(static_cast<double>(s.guest_halt_poll_ns), window_ns);
+        m["cpu"]["process_util"] =
+            ratio(static_cast<double>(s.busy_ns() + s.guest_kick_ns + s.guest_vcpu_ns + s.guest_halt_poll_ns),
+                  window_ns);
+    }
     ojson hist = ojson::array();
     int top = 0;
     for (int i = 0; i < Pow2Histogram::kBuckets; ++i)

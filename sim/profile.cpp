@@ -1,5 +1,7 @@
 #include "sim/profile.h"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -35,6 +37,8 @@ constexpr DistField kDistFields[] = {
     {"per_completion_ns", &Profile::per_completion_ns},
     {"irq_inject_ns", &Profile::irq_inject_ns},
     {"iteration_ns", &Profile::iteration_ns, true},
+    {"guest_wakeup_latency_ns", &Profile::guest_wakeup_latency_ns, true},
+    {"guest_complete_ns", &Profile::guest_complete_ns, true},
 };
 constexpr DistField kServiceFields[] = {
     {"read", &Profile::service_read_ns},
@@ -57,6 +61,8 @@ Profile profile_from_yaml(const YAML::Node& node, const std::string& file) {
     r.read("aio_max_batch", p.aio_max_batch, 0, 1 << 20);
     r.read("device_queue_depth", p.device_queue_depth, 0, 1 << 20);
     r.read_duration("service_per_kib_ns", p.service_per_kib_ns);
+    r.read("guest_vcpus", p.guest_vcpus, 0, 4096);
+    r.read_duration("guest_halt_poll_ns", p.guest_halt_poll_ns);
     MapReader service(r.node("service"), file, "service");
     for (const auto& f : kServiceFields) service.read_dist(f.key, p.*f.member);
     service.finish();
@@ -68,11 +74,21 @@ Profile profile_from_yaml(const YAML::Node& node, const std::string& file) {
             throw InputError(r.where(node["mechanisms"], "mechanisms") + ": " + e.what());
         }
     }
+    try {
+        require_mechanism_costs(p);
+    } catch (const std::invalid_argument& e) {
+        throw InputError(r.where(node["mechanisms"], "mechanisms") + ": " + e.what());
+    }
     // Bounds for `pollsim calibrate` (sim/calibrate.h reads them); they do
     // not change the simulation, so the engine only has to accept the key.
     (void)r.node("calibration");
     r.finish();
     return p;
+}
+
+void require_mechanism_costs(const Profile& p) {
+    if (p.mechanisms.guest_vcpus && p.guest_vcpus == 0)
+        throw std::invalid_argument("mechanism 'guest-vcpus' needs the profile's 'guest_vcpus' (the guest's vCPU count, at least 1)");
 }
 
 nlohmann::ordered_json profile_to_json(const Profile& p) {
@@ -87,6 +103,8 @@ nlohmann::ordered_json profile_to_json(const Profile& p) {
     j["aio_max_batch"] = p.aio_max_batch;
     j["device_queue_depth"] = p.device_queue_depth;
     j["service_per_kib_ns"] = p.service_per_kib_ns;
+    if (p.guest_vcpus) j["guest_vcpus"] = p.guest_vcpus;
+    if (p.guest_halt_poll_ns) j["guest_halt_poll_ns"] = p.guest_halt_poll_ns;
     for (const auto& f : kServiceFields) j["service"][f.key] = (p.*f.member).to_json();
     // Only when some are on, so configs of the plain DESIGN model keep their
     // JSON (and the fingerprints that sweep caches and check baselines use).
@@ -98,7 +116,7 @@ std::vector<std::string> profile_keys() {
     std::vector<std::string> keys;
     for (const auto& f : kDistFields) keys.emplace_back(f.key);
     for (const char* k : {"timer_wakeup_latency_ns", "poll_idle_interval_ns", "aio_max_batch", "device_queue_depth",
-                          "service_per_kib_ns"})
+                          "service_per_kib_ns", "guest_vcpus", "guest_halt_poll_ns"})
         keys.emplace_back(k);
     for (const auto& f : kServiceFields) keys.push_back(std::string("service.") + f.key);
     return keys;

@@ -46,6 +46,15 @@ struct Profile {
     // handshake), busy and inside block_ns. 0 in DESIGN's model; see the
     // README's "Mechanisms beyond DESIGN.md".
     Dist iteration_ns = Dist::constant(0);
+    // Beyond DESIGN §6, used by the guest-vcpus mechanism only: the guest's
+    // vCPU count (devices go round-robin to vCPUs), the wake-up of a halted
+    // vCPU by an interrupt, the vCPU time per completion, and KVM's halt
+    // polling window (a vCPU that halted less than this ago runs at once,
+    // and the host CPU it polled for is counted).
+    int64_t guest_vcpus = 0;
+    Dist guest_wakeup_latency_ns = Dist::constant(0);
+    Dist guest_complete_ns = Dist::constant(0);
+    int64_t guest_halt_poll_ns = 0;
     // Event loop and backend shape.
     int64_t poll_idle_interval_ns = 7'000'000'000;  // QEMU's POLL_IDLE_INTERVAL_NS
     int64_t aio_max_batch = 0;                       // 0: no limit
@@ -72,6 +81,8 @@ struct Profile {
 
 // Decodes a profile map (every key known, see profile.cpp). `file` for messages.
 Profile profile_from_yaml(const YAML::Node& node, const std::string& file);
+// Throws std::invalid_argument when an enabled mechanism lacks a cost it needs.
+void require_mechanism_costs(const Profile& p);
 nlohmann::ordered_json profile_to_json(const Profile& p);
 // Dotted keys accepted under `costs.` in a config (for --set and sweeps).
 std::vector<std::string> profile_keys();

@@ -9,7 +9,8 @@ namespace pollsim {
 namespace {
 // Stream ids for Rng(seed, stream, index): one per purpose, so that two
 // policies run on one seed draw the same service and think times.
-enum Stream : uint64_t { kContextStream = 1, kDeviceStream = 2, kWorkloadStream = 3, kPolicyStream = 4 };
+enum Stream : uint64_t { kContextStream = 1, kDeviceStream = 2, kWorkloadStream = 3, kPolicyStream = 4,
+               kGuestStream = 5 };
 
 uint64_t replication_seed(uint64_t seed, int replication) {
     uint64_t x = seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(replication + 1));
@@ -52,6 +53,8 @@ Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Wo
     deferred_.assign(config.iothreads, 0);
     devices_.resize(config.devices);
     for (int d = 0; d < config.devices; ++d) devices_[d].rng = Rng(seed, kDeviceStream, d);
+    if (config.profile.mechanisms.guest_vcpus)
+        vcpus_ = std::make_unique<GuestVcpus>(config.profile, Rng(seed, kGuestStream).next(), *this);
 }
 
 Simulation::~Simulation() = default;
@@ -131,6 +134,17 @@ void Simulation::backend_done(int32_t request_id) {
 }
 
 void Simulation::to_guest(int32_t request_id) {
+    if (vcpus_) vcpus_->interrupt(request_id, slots_[request_id].req.device, now_ns_);
+    else complete_for_guest(request_id);
+}
+
+void Simulation::schedule_vcpu(int vcpu, int64_t t_ns) { events_.push(t_ns, EventType::vcpu_done, vcpu, 0); }
+
+void Simulation::charge_vcpu(int32_t request_id, int64_t from_ns, int64_t to_ns, bool halt_poll) {
+    contexts_[slots_[request_id].ctx]->charge_guest(from_ns, to_ns, halt_poll);
+}
+
+void Simulation::complete_for_guest(int32_t request_id) {
     const Slot s = slots_[request_id];
     slots_[request_id].next_free = free_slot_;
     free_slot_ = request_id;
@@ -156,6 +170,7 @@ ReplicationResult Simulation::run() {
         case EventType::workload_timer: workload_->on_timer(*this, ev.data); break;
         case EventType::backend_done: backend_done(ev.target); break;
         case EventType::context_step: contexts_[ev.target]->on_step(now_ns_, ev.data); break;
+        case EventType::vcpu_done: vcpus_->on_done(ev.target, now_ns_); break;
         }
     }
     ReplicationResult result;
@@ -164,6 +179,7 @@ ReplicationResult Simulation::run() {
     result.skipped_records = skipped_;
     result.requests_refused = refused_;
     result.requests_deferred = deferred_;
+    result.guest_vcpus = vcpus_ != nullptr;
     for (auto& c : contexts_) {
         c->finish(window_.end_ns);
         result.contexts.push_back(c->stats());

@@ -9,6 +9,7 @@
 #include "sim/aio_context.h"
 #include "sim/config.h"
 #include "sim/event_queue.h"
+#include "sim/guest_vcpus.h"
 #include "sim/stats.h"
 #include "sim/workload.h"
 
@@ -32,9 +33,11 @@ struct ReplicationResult {
     // for a free entry. Empty vectors read as zeros.
     std::vector<int64_t> requests_refused;
     std::vector<int64_t> requests_deferred;
+    // The guest-vcpus mechanism ran: the guest CPU counters mean something.
+    bool guest_vcpus = false;
 };
 
-class Simulation final : public GuestApi, public ContextHost {
+class Simulation final : public GuestApi, public ContextHost, public GuestVcpus::Host {
 public:
     Simulation(const Config& config, int replication, RequestObserver* observer = nullptr);
     // With a workload of the caller's (tests, tools) instead of config.workload.type.
@@ -72,6 +75,10 @@ private:
     void schedule_step(int ctx, int64_t t_ns, uint64_t generation) override;
     void to_backend(int32_t request_id) override;
     void to_guest(int32_t request_id) override;
+    // GuestVcpus::Host
+    void schedule_vcpu(int vcpu, int64_t t_ns) override;
+    void complete_for_guest(int32_t request_id) override;
+    void charge_vcpu(int32_t request_id, int64_t from_ns, int64_t to_ns, bool halt_poll) override;
     int32_t request_device(int32_t request_id) const override { return slots_[request_id].req.device; }
     int64_t request_recorded_wake_ns(int32_t request_id) const override {
         const Slot& s = slots_[request_id];
@@ -91,6 +98,7 @@ private:
     int64_t skipped_ = 0;
     std::unique_ptr<Workload> workload_;
     std::vector<std::unique_ptr<AioContext>> contexts_;
+    std::unique_ptr<GuestVcpus> vcpus_;  // guest-vcpus mechanism only
     std::vector<Device> devices_;
     std::vector<Slot> slots_;
     int32_t free_slot_ = -1;

@@ -26,6 +26,10 @@ struct ContextStats {
     int64_t wakeup_ns = 0;
     int64_t dispatch_ns = 0;
     int64_t guest_kick_ns = 0;  // guest vCPU time, reported apart
+    // guest-vcpus mechanism: vCPU time taking this IOThread's completions,
+    // and host CPU of KVM halt polling that ended in one of them.
+    int64_t guest_vcpu_ns = 0;
+    int64_t guest_halt_poll_ns = 0;
     // Event-loop counts (iterations that started in the window).
     int64_t iterations = 0;
     int64_t poll_phases = 0;
