@@ -57,7 +57,7 @@ std::vector<FitParameter> read_fit_parameters(const YAML::Node& profile, const s
 // Merges the lists of several profiles: entries with the same name become
 // one parameter (their keys, mode and bounds must agree). At most
 // `max_parameters` in total.
-std::vector<FitParameter> merge_fit_parameters(const std::vector<std::vector<FitParameter>>& lists, size_t max_parameters = 6);
+std::vector<FitParameter> merge_fit_parameters(const std::vector<std::vector<FitParameter>>& lists, size_t max_parameters = 8);
 
 // The parameter's value in a profile before fitting: the first key's mean
 // for mode mean, 1 for mode scale.

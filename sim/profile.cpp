@@ -20,6 +20,9 @@ struct DistField {
     // Costs beyond DESIGN §6: left out of the JSON while 0, so configs of
     // the plain model keep their JSON and fingerprints.
     bool extension = false;
+    // A cost only this mechanism uses: left out of the JSON while it is off,
+    // so `mechanisms: []` gives the plain model's JSON whatever the profile.
+    bool Mechanisms::*mechanism = nullptr;
 };
 constexpr DistField kDistFields[] = {
     {"spin_overhead_ns", &Profile::spin_overhead_ns},
@@ -37,8 +40,8 @@ constexpr DistField kDistFields[] = {
     {"per_completion_ns", &Profile::per_completion_ns},
     {"irq_inject_ns", &Profile::irq_inject_ns},
     {"iteration_ns", &Profile::iteration_ns, true},
-    {"guest_wakeup_latency_ns", &Profile::guest_wakeup_latency_ns, true},
-    {"guest_complete_ns", &Profile::guest_complete_ns, true},
+    {"guest_wakeup_latency_ns", &Profile::guest_wakeup_latency_ns, true, &Mechanisms::guest_vcpus},
+    {"guest_complete_ns", &Profile::guest_complete_ns, true, &Mechanisms::guest_vcpus},
 };
 constexpr DistField kServiceFields[] = {
     {"read", &Profile::service_read_ns},
@@ -96,6 +99,7 @@ nlohmann::ordered_json profile_to_json(const Profile& p) {
     j["name"] = p.name;
     for (const auto& f : kDistFields) {
         const Dist& d = p.*f.member;
+        if (f.mechanism && !(p.mechanisms.*f.mechanism)) continue;
         if (!f.extension || !d.is_constant() || d.constant_ns() != 0) j[f.key] = d.to_json();
     }
     if (p.timer_wakeup_latency_ns) j["timer_wakeup_latency_ns"] = p.timer_wakeup_latency_ns->to_json();
@@ -103,8 +107,10 @@ nlohmann::ordered_json profile_to_json(const Profile& p) {
     j["aio_max_batch"] = p.aio_max_batch;
     j["device_queue_depth"] = p.device_queue_depth;
     j["service_per_kib_ns"] = p.service_per_kib_ns;
-    if (p.guest_vcpus) j["guest_vcpus"] = p.guest_vcpus;
-    if (p.guest_halt_poll_ns) j["guest_halt_poll_ns"] = p.guest_halt_poll_ns;
+    if (p.mechanisms.guest_vcpus) {
+        j["guest_vcpus"] = p.guest_vcpus;
+        j["guest_halt_poll_ns"] = p.guest_halt_poll_ns;
+    }
     for (const auto& f : kServiceFields) j["service"][f.key] = (p.*f.member).to_json();
     // Only when some are on, so configs of the plain DESIGN model keep their
     // JSON (and the fingerprints that sweep caches and check baselines use).

@@ -120,7 +120,7 @@ int cmd_calibrate(int argc, char** argv) {
         ("no-write", po::bool_switch(&no_write), "write no profiles and no report");
     if (!parse_command_line(argc, argv, desc, nullptr, "pollsim calibrate [--out DIR]",
                             "\nFits the parameters declared in the `calibration:` sections of the profiles behind\n"
-                            "the cover-letter sweeps' *-calibrated.yaml profiles (at most six, each within its\n"
+                            "the cover-letter sweeps' *-calibrated.yaml profiles (at most eight, each within its\n"
                             "documented bounds) to the published tables A and B, by Nelder-Mead on shortened\n"
                             "runs; then writes configs/profiles/*-calibrated.yaml and reruns A and B at the\n"
                             "sweeps' own length for the residual of every published figure.\n"))

@@ -127,6 +127,10 @@ void print_report(std::ostream& os, const ojson& report) {
        << fmt(cpu["syscall"]["mean"].get<double>() * 100, 1) << ", wakeup " << fmt(cpu["wakeup"]["mean"].get<double>() * 100, 1)
        << ", dispatch " << fmt(cpu["dispatch"]["mean"].get<double>() * 100, 1) << ")\n";
     os << "guest kicks  " << mean_ci(cpu["guest_kick"], 100, 2) << " % of a vCPU\n";
+    if (cpu.contains("guest_vcpu"))  // guest-vcpus mechanism
+        os << "guest vCPUs  " << mean_ci(cpu["guest_vcpu"], 100, 1) << " % of a vCPU  (KVM halt polling "
+           << mean_ci(cpu["guest_halt_poll"], 100, 1) << "; QEMU process " << mean_ci(cpu["process_util"], 100, 1)
+           << " %)\n";
     const ojson& p = m["poll"];
     os << "polling      mean poll_ns " << mean_ci(p["mean_poll_ns"], 1, 0) << "  reset rate "
        << fmt(p["reset_rate"]["mean"].get<double>(), 3) << "  time near max " << fmt(p["time_near_max"]["mean"].get<double>(), 3)
