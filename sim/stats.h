@@ -26,6 +26,9 @@ struct ContextStats {
     int64_t wakeup_ns = 0;
     int64_t dispatch_ns = 0;
     int64_t guest_kick_ns = 0;  // guest vCPU time, reported apart
+    // Idle time from an fd becoming readable until the thread runs (the
+    // wakeup latency of every sleep): the latency a sleep adds (cost.total).
+    int64_t wakeup_latency_ns = 0;
     // Event-loop counts (iterations that started in the window).
     int64_t iterations = 0;
     int64_t poll_phases = 0;

@@ -127,6 +127,12 @@ void print_report(std::ostream& os, const ojson& report) {
        << fmt(cpu["syscall"]["mean"].get<double>() * 100, 1) << ", wakeup " << fmt(cpu["wakeup"]["mean"].get<double>() * 100, 1)
        << ", dispatch " << fmt(cpu["dispatch"]["mean"].get<double>() * 100, 1) << ")\n";
     os << "guest kicks  " << mean_ci(cpu["guest_kick"], 100, 2) << " % of a vCPU\n";
+    if (m.contains("cost")) {  // open loop (README "Policy lab")
+        os << "wait cost    " << mean_ci(m["cost"]["total"], 1e-6, 1) << " CPU-ms/s incl. weighted wakeup latency";
+        if (m["cost"].contains("ratio_to_oracle"))
+            os << ", " << mean_ci(m["cost"]["ratio_to_oracle"], 1, 3) << " x the oracle's";
+        os << "\n";
+    }
     const ojson& p = m["poll"];
     os << "polling      mean poll_ns " << mean_ci(p["mean_poll_ns"], 1, 0) << "  reset rate "
        << fmt(p["reset_rate"]["mean"].get<double>(), 3) << "  time near max " << fmt(p["time_near_max"]["mean"].get<double>(), 3)
