@@ -18,6 +18,7 @@ std::unique_ptr<Policy> make_ski_rental_policy(const PolicyParams& p);
 std::unique_ptr<Policy> make_ski_rental_random_policy(const PolicyParams& p);
 std::unique_ptr<Policy> make_kvm_halt_poll_policy(const PolicyParams& p);
 std::unique_ptr<Policy> make_haltpoll_policy(const PolicyParams& p);
+std::unique_ptr<Policy> make_oracle_policy(const PolicyParams& p);
 
 // The break-even time B of ski-rental and ski-rental-random when poll-max-ns
 // is not given: the CPU one sleep costs in the embedded default set-up

@@ -1,6 +1,7 @@
 // The policy table: a new policy is one new file and one line here. Also the
 // handling of QEMU's iothread properties shared by every policy.
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 #include "policies/policies.h"
@@ -22,6 +23,7 @@ const std::vector<PolicyOps>& policy_table() {
         {"ski-rental-random", "poll for a random time in [0, B], density e^(x/B)/(B(e-1)), B = poll-max-ns", {kSkiRentalDefaultB, 0, 0, 0, 0, 0}, make_ski_rental_random_policy},
         {"kvm-halt-poll", "KVM host halt polling: grow/shrink on the whole block time (virt/kvm/kvm_main.c)", {50000, 2, 2, 0, 10000, 0}, make_kvm_halt_poll_policy},
         {"haltpoll", "cpuidle-haltpoll guest governor: adjust on the time slept after polling", {200000, 2, 2, 0, 50000, 1}, make_haltpoll_policy},
+        {"oracle", "offline optimum (open loop, 1 IOThread): poll exactly until the next work if that costs less than sleeping, else sleep at once", {32768, 0, 0, 0, 0, 0}, make_oracle_policy, /*clairvoyant=*/true},
     };
     return table;
 }
@@ -29,6 +31,12 @@ const std::vector<PolicyOps>& policy_table() {
 const PolicyOps* find_policy(std::string_view name) { return find_by_name(policy_table(), name); }
 
 std::string policy_names() { return names_of(policy_table()); }
+
+const PolicyOps* find_clairvoyant_policy() {
+    for (const auto& ops : policy_table())
+        if (ops.clairvoyant) return &ops;
+    return nullptr;
+}
 
 namespace {
 
@@ -77,6 +85,10 @@ PolicyParams resolve_policy_params(const PolicyOps& ops, const PolicyParams& giv
         if (r.*prop.field == -1) r.*prop.field = ops.defaults.*prop.field;
         check_range(prop.name, r.*prop.field);
     }
+    if (r.latency_weight == -1) r.latency_weight = 1.0;
+    if (!std::isfinite(r.latency_weight) || r.latency_weight < 0)
+        throw std::invalid_argument("oracle.latency_weight must be a finite number >= 0, got " +
+                                    std::to_string(r.latency_weight));
     return r;
 }
 

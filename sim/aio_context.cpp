@@ -5,6 +5,7 @@
 #include "sim/aio_context.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace pollsim {
 
@@ -73,6 +74,7 @@ void AioContext::begin_iteration() {
     close_poll_interval(now_ns_);
     remove_idle_poll_handlers();
     iter_start_ns_ = now_ns_;
+    if (foresee_) policy_->foresee(wait_outlook());
     iter_poll_ns_ = policy_->poll_ns();
     iter_in_window_ = window_.contains(now_ns_);
     interval_open_ = true;
@@ -265,6 +267,7 @@ void AioContext::wake_up() {
     const bool by_timer = profile_.mechanisms.timer_completions && earliest_fd_ready() > now_ns_;
     const int64_t latency_ns = by_timer ? timer_wakeup_ns() : profile_.wakeup_latency_ns.sample(rng_);
     const int64_t cpu_ns = profile_.wakeup_cpu_ns.sample(rng_);
+    charge(stats_.wakeup_latency_ns, now_ns_, now_ns_ + latency_ns);
     charge(stats_.wakeup_ns, now_ns_ + latency_ns, now_ns_ + latency_ns + cpu_ns);
     phase_ = Phase::waking;
     schedule(now_ns_ + latency_ns + cpu_ns);
@@ -437,6 +440,31 @@ void AioContext::arm_timer(int64_t deadline_ns) {
     }
     timer_deadlines_.push(deadline_ns);
     fd_became_ready(deadline_ns);  // only dispatch arms timers, but a sleep must not outlast one
+}
+
+// The wait ahead, as a clairvoyant policy sees it: work a poll would see now,
+// else the earlier of the next arrival on a poll-list vq and the next
+// completion (if the cq is on the poll list). Only the next arrival is known:
+// if it goes to a vq not on the poll list (not yet dispatched, or dropped as
+// idle) the arrivals after it are not looked at. Sleep costs are the
+// profile's means; the draws of this very wait are not known in advance.
+WaitOutlook AioContext::wait_outlook() const {
+    WaitOutlook o;
+    const auto n_poll = static_cast<double>(poll_list_.size());
+    o.sleep_cpu_ns = std::llround(n_poll * profile_.poll_check_ns.mean_ns() + profile_.syscall_ns.mean_ns() +
+                                  profile_.wakeup_cpu_ns.mean_ns());
+    o.wakeup_latency_ns = std::llround(profile_.wakeup_latency_ns.mean_ns());
+    if (poll_list_has_work()) {
+        o.next_work_visible_ns = 0;
+        return o;
+    }
+    int64_t next_ns = kNever;
+    int handler = -1;
+    const int64_t arrival_ns = host_.next_arrival_ns(index_, handler);
+    if (arrival_ns != kNever && handlers_[handler].in_poll_list) next_ns = arrival_ns;
+    if (handlers_[cq_].in_poll_list) next_ns = std::min(next_ns, host_.next_completion_ns(index_));
+    o.next_work_visible_ns = next_ns == kNever ? -1 : std::max<int64_t>(0, next_ns - now_ns_);
+    return o;
 }
 
 // Work on a poll-list handler ends a running poll phase at the next spin boundary.

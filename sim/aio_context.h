@@ -32,6 +32,12 @@ public:
     // How long after its deadline the recording completed this request
     // (IoRequest::recorded_latency_ns less its service), or -1 if unknown.
     virtual int64_t request_recorded_wake_ns(int32_t request_id) const { return -1; }
+    // The future, for a clairvoyant policy (open loop only): the next planned
+    // arrival on one of context ctx's virtqueues (its handler in `handler`),
+    // and the earliest backend completion of ctx's requests in service.
+    // kNever if none is known.
+    virtual int64_t next_arrival_ns(int ctx, int& handler) const { return kNever; }
+    virtual int64_t next_completion_ns(int ctx) const { return kNever; }
 };
 
 struct Handler {
@@ -70,6 +76,8 @@ public:
     // (`pollsim validate --sim-log`), so a simulated loop reads beside a
     // recorded one. nullptr: off.
     void set_trace(std::FILE* out) { trace_ = out; }
+    // Give the policy a WaitOutlook at every iteration (clairvoyant policies).
+    void foresee_waits() { foresee_ = true; }
 
     // A request this context completed reached the guest.
     void record_guest_completion(const IoRequest& req, int64_t now_ns) {
@@ -110,6 +118,7 @@ private:
     void finish_iteration();
 
     // Helpers.
+    WaitOutlook wait_outlook() const;
     void new_work(int handler, int64_t t_ns);
     void fd_became_ready(int64_t ready_ns);
     bool poll_list_has_work() const;
@@ -172,6 +181,7 @@ private:
 
     ContextStats stats_;
     std::FILE* trace_ = nullptr;
+    bool foresee_ = false;
     void trace(const char* event, const char* fmt = "", int64_t a = 0, int64_t b = 0) const;
 };
 

@@ -147,11 +147,35 @@ void check_fio_fits(const Config& c, const MapReader& r, const YAML::Node& root)
                      "): lower numjobs or iodepth, or raise queue_size or devices/queues");
 }
 
+// A clairvoyant policy (the oracle) needs arrivals fixed in advance, and the
+// engine tells it only one IOThread's future: name the key that stops it.
+void check_foreseeable(const Config& c, const MapReader& r, const YAML::Node& root) {
+    const YAML::Node wl = root["workload"];
+    const auto at = [&](const char* key) {
+        const bool given = wl && wl.IsMap() && wl[key];
+        return given ? yaml_where(wl[key], r.file(), std::string("workload.") + key)
+                     : yaml_where(root["policy"] ? root["policy"] : root, r.file(), std::string("workload.") + key);
+    };
+    const std::string needs = ": policy '" + c.policy + "' is an offline optimum over open-loop arrivals";
+    if (!is_open_loop(c.workload)) {
+        const bool replay = c.workload.type == "trace";
+        throw InputError(at(replay ? "replay" : "type") + needs + ", and " +
+                         (replay ? "workload.replay 'closed'" : "workload.type '" + c.workload.type + "'") +
+                         " is closed loop (submissions wait for completions, so they depend on the policy): "
+                         "use workload.type poisson, onoff, or trace with workload.replay: open");
+    }
+    if (c.iothreads != 1)
+        throw InputError(yaml_where(root["iothreads"], r.file(), "iothreads") + needs +
+                         " on one IOThread; iothreads " + std::to_string(c.iothreads) +
+                         " is not supported (the engine looks only at the next arrival, which may be another IOThread's)");
+}
+
 }  // namespace
 
 std::vector<std::string> valid_config_keys() {
     std::vector<std::string> keys = {"policy", "iothread.poll-max-ns", "iothread.poll-grow", "iothread.poll-shrink",
-                                     "iothread.poll-weight", "iothreads", "devices", "queues", "queue_size", "duration",
+                                     "iothread.poll-weight", "iothread.poll-grow-start", "iothread.poll-allow-shrink",
+                                     "oracle.latency_weight", "iothreads", "devices", "queues", "queue_size", "duration",
                                      "warmup", "seed", "replications", "threads", "profile", "poll_near_max",
                                      "mechanisms"};
     for (const char* k : {"type", "rw", "bs", "numjobs", "iodepth", "think", "spread", "rate_iops", "on_ns",
@@ -236,7 +260,14 @@ Config load_config_text(const std::string& text, const std::string& name, const 
         it.read("poll-grow", given.poll_grow, 0, big);
         it.read("poll-shrink", given.poll_shrink, 0, big);
         it.read("poll-weight", given.poll_weight, 0, 63);
+        it.read("poll-grow-start", given.poll_grow_start, 0, big);
+        it.read("poll-allow-shrink", given.poll_allow_shrink, 0, 1);
         it.finish();
+    }
+    {
+        MapReader oracle(r.node("oracle"), name, "oracle");
+        oracle.read("latency_weight", given.latency_weight, 0.0, 1e9);
+        oracle.finish();
     }
     try {
         if (!iothread_props.empty()) parse_iothread_properties(iothread_props, given);
@@ -251,6 +282,7 @@ Config load_config_text(const std::string& text, const std::string& name, const 
     r.read("queue_size", c.queue_size, 1, 32768);
     read_workload(MapReader(r.node("workload"), name, "workload"), c.workload, base_dir);
     check_fio_fits(c, r, root);
+    if (ops->clairvoyant) check_foreseeable(c, r, root);
     r.read_duration("duration", c.duration_ns);
     r.read_duration("warmup", c.warmup_ns);
     if (c.duration_ns <= 0) throw InputError(r.where(root["duration"], "duration") + ": must be > 0");
@@ -302,6 +334,12 @@ nlohmann::ordered_json config_to_json(const Config& c) {
                      {"poll-grow", c.iothread.poll_grow},
                      {"poll-shrink", c.iothread.poll_shrink},
                      {"poll-weight", c.iothread.poll_weight}};
+    // Only when set (non-zero: kvm-halt-poll, haltpoll), so QEMU's policies
+    // keep their fingerprints.
+    if (c.iothread.poll_grow_start) j["iothread"]["poll-grow-start"] = c.iothread.poll_grow_start;
+    if (c.iothread.poll_allow_shrink) j["iothread"]["poll-allow-shrink"] = c.iothread.poll_allow_shrink;
+    // Open loop only: the weight of metrics.cost.total (and the oracle's).
+    if (is_open_loop(c.workload)) j["oracle"] = {{"latency_weight", c.iothread.latency_weight}};
     j["iothreads"] = c.iothreads;
     j["devices"] = c.devices;
     j["queues"] = c.queues;

@@ -122,6 +122,16 @@ ojson replication_metrics(const ReplicationResult& r, const std::vector<int>& co
     return m;
 }
 
+double wait_cost_ns_per_s(const ReplicationResult& r, const std::vector<int>& contexts, double latency_weight) {
+    double cost_ns = 0;
+    for (int c : contexts) {
+        const ContextStats& x = r.contexts[c];
+        cost_ns += static_cast<double>(x.poll_ns + x.final_check_ns + x.syscall_ns + x.wakeup_ns) +
+                   latency_weight * static_cast<double>(x.wakeup_latency_ns);
+    }
+    return ratio(cost_ns, static_cast<double>(r.window.length()) / 1e9);
+}
+
 namespace {
 
 ojson aggregate_leaf(const std::vector<double>& values) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -62,16 +63,53 @@ void parallel_for(int jobs, int threads, const std::function<void(int)>& task) {
     if (error) std::rethrow_exception(error);
 }
 
+namespace {
+
+// The same run under the offline optimum (the clairvoyant policy), where one
+// can be run: open loop, one IOThread, and not already that policy. Same seed,
+// so the same arrivals (common random numbers).
+std::optional<Config> oracle_twin(const Config& config) {
+    const PolicyOps* oracle = find_clairvoyant_policy();
+    if (!oracle || !is_open_loop(config.workload) || config.iothreads != 1 || config.policy == oracle->name)
+        return std::nullopt;
+    Config twin = config;
+    twin.policy = oracle->name;
+    PolicyParams given;
+    given.latency_weight = config.iothread.latency_weight;
+    twin.iothread = resolve_policy_params(*oracle, given);
+    return twin;
+}
+
+// metrics.cost (open loop): cost.total, and its ratio to the oracle's on the
+// same arrivals when there is one (the oracle's own ratio is 1).
+void add_cost(ojson& metrics, const Config& config, const ReplicationResult& r, const ReplicationResult* oracle,
+              const std::vector<int>& contexts) {
+    const double total = wait_cost_ns_per_s(r, contexts, config.iothread.latency_weight);
+    ojson& cost = metrics["cost"];
+    cost["total"] = total;
+    if (const PolicyOps* ops = find_policy(config.policy); ops && ops->clairvoyant) cost["ratio_to_oracle"] = 1.0;
+    else if (oracle) {
+        const double best = wait_cost_ns_per_s(*oracle, contexts, config.iothread.latency_weight);
+        cost["ratio_to_oracle"] = best > 0 ? total / best : 0.0;
+    }
+}
+
+}  // namespace
+
 RunOutput run_config(const Config& config, const std::function<void(int, int)>& progress) {
     const auto t0 = std::chrono::steady_clock::now();
     const int reps = config.replications;
-    std::vector<ReplicationResult> results(reps);
+    std::vector<ReplicationResult> results(reps), oracle_results;
+    const std::optional<Config> twin = oracle_twin(config);
+    if (twin) oracle_results.resize(reps);
     std::atomic<int> done{0};
     parallel_for(reps, config.threads, [&](int r) {
         results[r] = run_replication(config, r);
+        if (twin) oracle_results[r] = run_replication(*twin, r);
         const int d = ++done;
         if (progress) progress(d, reps);
     });
+    const bool open_loop = is_open_loop(config.workload);
 
     std::vector<int> all(config.iothreads);
     std::iota(all.begin(), all.end(), 0);
@@ -79,9 +117,15 @@ RunOutput run_config(const Config& config, const std::function<void(int, int)>& 
     std::vector<std::vector<ojson>> per_thread(config.iothreads);
     RunOutput out;
     int64_t iterations = 0, skipped = 0;
-    for (const auto& r : results) {
+    for (size_t i = 0; i < results.size(); ++i) {
+        const ReplicationResult& r = results[i];
+        const ReplicationResult* oracle = twin ? &oracle_results[i] : nullptr;
         overall.push_back(replication_metrics(r, all));
-        for (int c = 0; c < config.iothreads; ++c) per_thread[c].push_back(replication_metrics(r, {c}));
+        if (open_loop) add_cost(overall.back(), config, r, oracle, all);
+        for (int c = 0; c < config.iothreads; ++c) {
+            per_thread[c].push_back(replication_metrics(r, {c}));
+            if (open_loop) add_cost(per_thread[c].back(), config, r, oracle, {c});
+        }
         for (const auto& s : r.contexts) {
             out.requests_completed += s.completed;
             iterations += s.iterations;

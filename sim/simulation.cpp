@@ -34,6 +34,11 @@ Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Wo
     const uint64_t seed = replication_seed(config.seed, replication);
     const PolicyOps* ops = find_policy(config.policy);
     if (!ops) throw InputError("unknown policy '" + config.policy + "' (known: " + policy_names() + ")");
+    // load_config refuses these with the key's position; this covers callers
+    // that bring their own workload.
+    if (ops->clairvoyant && (!workload_->open_loop() || config.iothreads != 1))
+        throw InputError("policy '" + config.policy +
+                         "' knows the future only of open-loop arrivals on one IOThread");
 
     // Virtqueues go round-robin to IOThreads; within a context they keep
     // device-then-queue order, which is also the dispatch order.
@@ -46,6 +51,7 @@ Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Wo
         contexts_.push_back(std::make_unique<AioContext>(c, n_vq, config.profile, std::move(policy),
                                                          config.iothread.poll_max_ns, config.poll_near_max, window_,
                                                          *this, Rng(seed, kContextStream, c).next()));
+        if (ops->clairvoyant) contexts_.back()->foresee_waits();
     }
     vq_in_flight_.assign(n_vq_total, 0);
     vq_waiting_.resize(n_vq_total);
@@ -122,12 +128,14 @@ void Simulation::start_service(int32_t request_id) {
                        ? s.req.service_ns
                        : config_.profile.service(s.req.op, s.req.random).sample(dev.rng) +
                              config_.profile.extra_service_ns(s.req.bytes);
-    events_.push(now_ns_ + s.service_ns, EventType::backend_done, request_id, 0);
+    s.done_ns = now_ns_ + s.service_ns;
+    events_.push(s.done_ns, EventType::backend_done, request_id, 0);
     if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(now_ns_ + s.service_ns);
 }
 
 void Simulation::backend_done(int32_t request_id) {
     Device& dev = devices_[slots_[request_id].req.device];
+    slots_[request_id].done_ns = kNever;
     --dev.busy;
     if (!dev.waiting.empty()) start_service(dev.waiting.pop());
     contexts_[slots_[request_id].ctx]->backend_complete(request_id, now_ns_);
@@ -154,6 +162,23 @@ void Simulation::complete_for_guest(int32_t request_id) {
     contexts_[s.ctx]->record_guest_completion(s.req, now_ns_);
     if (observer_) observer_->on_request(s.req, s.service_ns, now_ns_);
     workload_->on_complete(*this, s.req);
+}
+
+int64_t Simulation::next_arrival_ns(int ctx, int& handler) const {
+    const std::optional<PlannedSubmission> next = workload_->next_submission();
+    if (!next) return kNever;
+    const int vq = next->device * config_.queues + next->queue;
+    if (vq % config_.iothreads != ctx) return kNever;  // unknown for ctx: clairvoyance needs one IOThread
+    handler = vq / config_.iothreads;
+    return next->t_ns;
+}
+
+// A scan, but only clairvoyant runs ask, and open loop keeps few in flight.
+int64_t Simulation::next_completion_ns(int ctx) const {
+    int64_t t_ns = kNever;
+    for (const Slot& s : slots_)
+        if (s.ctx == ctx) t_ns = std::min(t_ns, s.done_ns);
+    return t_ns;
 }
 
 ReplicationResult Simulation::run() {

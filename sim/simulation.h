@@ -64,6 +64,7 @@ private:
         int32_t ctx = 0;
         int32_t next_free = -1;
         int64_t service_ns = 0;
+        int64_t done_ns = kNever;  // end of its backend service, while in service
     };
     struct Device {
         int64_t busy = 0;          // requests in service
@@ -84,6 +85,8 @@ private:
         const Slot& s = slots_[request_id];
         return s.req.recorded_latency_ns < 0 ? -1 : std::max<int64_t>(0, s.req.recorded_latency_ns - s.service_ns);
     }
+    int64_t next_arrival_ns(int ctx, int& handler) const override;
+    int64_t next_completion_ns(int ctx) const override;
 
     void place(const IoRequest& req, int vq);
     void start_service(int32_t request_id);

@@ -30,6 +30,9 @@ struct ContextStats {
     // and host CPU of KVM halt polling that ended in one of them.
     int64_t guest_vcpu_ns = 0;
     int64_t guest_halt_poll_ns = 0;
+    // Idle time from an fd becoming readable until the thread runs (the
+    // wakeup latency of every sleep): the latency a sleep adds (cost.total).
+    int64_t wakeup_latency_ns = 0;
     // Event-loop counts (iterations that started in the window).
     int64_t iterations = 0;
     int64_t poll_phases = 0;

@@ -427,14 +427,41 @@ std::string format_number(double v, int significant) {
     return std::strcmp(buf, "-0") == 0 ? "0" : buf;
 }
 
+namespace {
+
+bool has_metric(const ojson& report, const std::string& path) {
+    try {
+        metric_leaf(report, path);
+        return true;
+    } catch (const InputError&) {
+        return false;
+    }
+}
+
+// Open-loop sweeps also get the cost columns (every point has them), so
+// closed-loop results keep their columns.
+std::vector<std::string> csv_metrics_of(const SweepResult& result) {
+    std::vector<std::string> metrics = csv_metrics();
+    for (const char* m : {"cost.total", "cost.ratio_to_oracle"}) {
+        const bool all = !result.reports.empty() &&
+                         std::all_of(result.reports.begin(), result.reports.end(),
+                                     [&](const ojson& r) { return has_metric(r, m); });
+        if (all) metrics.push_back(m);
+    }
+    return metrics;
+}
+
+}  // namespace
+
 std::string results_csv(const SweepResult& result) {
     std::string out;
+    const std::vector<std::string> metrics = csv_metrics_of(result);
     for (const auto& c : result.columns) out += csv_field(c) + ",";
-    for (const auto& m : csv_metrics()) out += m + ".mean," + m + ".ci95,";
+    for (const auto& m : metrics) out += m + ".mean," + m + ".ci95,";
     out.back() = '\n';
     for (size_t i = 0; i < result.points.size(); ++i) {
         for (const auto& [k, v] : result.points[i].vary) out += csv_field(v) + ",";
-        for (const auto& m : csv_metrics()) {
+        for (const auto& m : metrics) {
             const ojson& leaf = metric_leaf(result.reports[i], m);
             out += format_number(leaf["mean"].get<double>()) + "," + format_number(leaf["ci95"].get<double>()) + ",";
         }
@@ -681,12 +708,31 @@ std::vector<std::string> write_sweep_plots(const SweepResult& result, const std:
         named.emplace_back(short_label(result.points[i].vary), &result.reports[i]);
     const std::string title =
         std::string("poll.ns histogram per point") + (result.points.size() > kMaxHistograms ? " (first 10)" : "");
-    const std::vector<std::string> files = {(fs::path(dir) / "tradeoff.svg").string(),
+    std::vector<std::string> files = {(fs::path(dir) / "tradeoff.svg").string(),
                                             (fs::path(dir) / "poll-histogram.svg").string()};
     write_file_atomic(files[0], render_svg(tradeoff), MissingDirs::create);
     PlotChart histogram = poll_histogram_chart(title, named);
     histogram.subtitle = "legend: " + columns;
     write_file_atomic(files[1], render_svg(histogram), MissingDirs::create);
+    if (csv_metrics_of(result).back() != "cost.ratio_to_oracle") return files;
+
+    // Open loop: each point's cost over the oracle's on the same arrivals.
+    PlotChart ratio;
+    ratio.title = "cost.total over the oracle's (1 = the offline optimum)";
+    ratio.subtitle = "points: " + columns;
+    ratio.x_label = "sweep point";
+    ratio.y_label = "ratio to oracle (mean over replications)";
+    PlotSeries ratios;
+    ratios.name = "ratio to oracle";
+    ratios.line = false;
+    for (size_t i = 0; i < result.points.size(); ++i) {
+        ratio.x_categories.push_back(short_label(result.points[i].vary));
+        ratios.x.push_back(static_cast<double>(i));
+        ratios.y.push_back(metric_leaf(result.reports[i], "cost.ratio_to_oracle")["mean"].get<double>());
+    }
+    ratio.series.push_back(std::move(ratios));
+    files.push_back((fs::path(dir) / "ratio-to-oracle.svg").string());
+    write_file_atomic(files.back(), render_svg(ratio), MissingDirs::create);
     return files;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,13 @@ public:
     virtual void count_skipped(int64_t n) {}
 };
 
+// A submission an open-loop source has planned: when, and on which virtqueue.
+struct PlannedSubmission {
+    int64_t t_ns = 0;
+    int32_t device = 0;  // as the request will carry it (< guest.devices())
+    int32_t queue = 0;
+};
+
 class Workload {
 public:
     virtual ~Workload() = default;
@@ -65,6 +73,13 @@ public:
     virtual void on_timer(GuestApi& guest, uint64_t cookie) = 0;
     // A request completed for the guest at guest.now_ns().
     virtual void on_complete(GuestApi& guest, const IoRequest& req) = 0;
+    // Open-loop sources fix their arrivals in advance, whatever the policy
+    // does; they can tell the next one (the offline optimum's lookahead,
+    // PolicyOps::clairvoyant). Closed-loop sources, whose submissions wait
+    // for completions, cannot.
+    virtual bool open_loop() const { return false; }
+    // The next submission after start(); nullopt when no more will come.
+    virtual std::optional<PlannedSubmission> next_submission() const { return std::nullopt; }
 };
 
 struct WorkloadOps {
@@ -75,6 +90,9 @@ struct WorkloadOps {
 };
 
 const std::vector<WorkloadOps>& workload_table();
+// Whether `cfg` describes open-loop arrivals (poisson, onoff, trace replayed
+// open), fixed in advance whatever the policy does.
+bool is_open_loop(const WorkloadConfig& cfg);
 const WorkloadOps* find_workload(std::string_view name);
 std::string workload_names();
 

@@ -620,7 +620,7 @@ TEST_CASE("issue 10 item 8: duplicate keys in YAML and in JSON Lines, and unknow
           dir.path("t.jsonl") + ":1: duplicate key \"device\"" + kSkipHint);
     auto [rc, err] = policy_trace_error("{\"block_ns\": 5, \"dispatched\": [], \"blocks_ns\": 7}\n");
     CHECK(rc == 2);
-    CHECK(err == "pollsim policy-trace: in.jsonl:1: unknown key \"blocks_ns\" (known: block_ns, dispatched)\n");
+    CHECK(err == "pollsim policy-trace: in.jsonl:1: unknown key \"blocks_ns\" (known: block_ns, dispatched, next_work_ns, sleep_cpu_ns, wakeup_latency_ns)\n");
     auto [rc2, err2] = policy_trace_error("{\"block_ns\": 5, \"block_ns\": 7, \"dispatched\": []}\n");
     CHECK(rc2 == 2);
     CHECK(err2 == "pollsim policy-trace: in.jsonl:1: duplicate key \"block_ns\"\n");

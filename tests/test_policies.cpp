@@ -412,7 +412,7 @@ TEST_CASE("none and fixed") {
 
 TEST_CASE("policy table: names and QEMU defaults") {
     CHECK(policy_names() ==
-          "legacy-global, legacy, weighted, none, fixed, ski-rental, ski-rental-random, kvm-halt-poll, haltpoll");
+          "legacy-global, legacy, weighted, none, fixed, ski-rental, ski-rental-random, kvm-halt-poll, haltpoll, oracle");
     CHECK(find_policy("nope") == nullptr);
     const PolicyParams w = resolve_policy_params(*find_policy("weighted"), {});
     CHECK(w.poll_max_ns == 32768);

@@ -18,4 +18,8 @@ const WorkloadOps* find_workload(std::string_view name) { return find_by_name(wo
 
 std::string workload_names() { return names_of(workload_table()); }
 
+bool is_open_loop(const WorkloadConfig& cfg) {
+    return cfg.type == "poisson" || cfg.type == "onoff" || (cfg.type == "trace" && cfg.replay == "open");
+}
+
 }  // namespace pollsim

@@ -29,6 +29,10 @@ block_ns is the iteration's block time (a non-negative integer, ns);
 dispatched lists the handlers dispatched in it (any names). A name seen for
 the first time joins the poll list in that step, before the policy update;
 the poll list keeps the order of first appearance. Blank lines are skipped.
+For a clairvoyant policy (oracle) a line may also tell the wait that follows
+it: "next_work_ns" (gap until work is visible, -1 unknown: the default),
+"sleep_cpu_ns" and "wakeup_latency_ns" (what sleeping costs; default 0);
+the other policies ignore them.
 
 Output: one JSON line per iteration, e.g.
   {"step":0,"poll_ns":4000,"handlers":{"vq0":4000,"cq":0}}
@@ -43,25 +47,37 @@ Errors are reported as "pollsim policy-trace: FILE:LINE: message", exit 2.
 struct Iteration {
     int64_t block_ns = 0;
     std::vector<std::string> dispatched;
+    WaitOutlook next_wait;  // the wait after this iteration
 };
+
+// A non-negative int64 (or -1 where allowed) under `key`, or `fallback` if absent.
+int64_t read_ns(const nlohmann::json& j, const char* key, int64_t fallback, bool minus_one_ok) {
+    const auto it = j.find(key);
+    if (it == j.end()) return fallback;
+    if (it->is_number_unsigned() && it->get<uint64_t>() <= uint64_t(INT64_MAX)) return it->get<int64_t>();
+    if (it->is_number_integer() && (it->get<int64_t>() >= 0 || (minus_one_ok && it->get<int64_t>() == -1)))
+        return it->get<int64_t>();
+    throw std::invalid_argument(std::string(key) + " must be a non-negative int64 integer" +
+                                (minus_one_ok ? " or -1" : "") + ", got " + json_excerpt(*it));
+}
 
 // Throws std::invalid_argument with a message for the user (no location).
 Iteration parse_iteration(const std::string& line) {
     const nlohmann::json j = parse_json_line(line);
     if (!j.is_object()) throw std::invalid_argument("expected a JSON object, got " + json_excerpt(j));
 
+    static const std::vector<std::string> known = {"block_ns", "dispatched", "next_work_ns", "sleep_cpu_ns",
+                                                   "wakeup_latency_ns"};
     for (const auto& [key, value] : j.items())
-        if (key != "block_ns" && key != "dispatched")
-            throw std::invalid_argument("unknown key \"" + quoted_excerpt(key) + "\" (known: block_ns, dispatched)");
+        if (std::find(known.begin(), known.end(), key) == known.end())
+            throw std::invalid_argument("unknown key \"" + quoted_excerpt(key) +
+                                        "\" (known: block_ns, dispatched, next_work_ns, sleep_cpu_ns, wakeup_latency_ns)");
     Iteration it;
-    const auto block = j.find("block_ns");
-    if (block == j.end()) throw std::invalid_argument("missing block_ns");
-    if (block->is_number_unsigned() && block->get<uint64_t>() <= uint64_t(INT64_MAX))
-        it.block_ns = block->get<int64_t>();
-    else if (block->is_number_integer() && block->get<int64_t>() >= 0)
-        it.block_ns = block->get<int64_t>();
-    else
-        throw std::invalid_argument("block_ns must be a non-negative int64 integer, got " + json_excerpt(*block));
+    if (!j.contains("block_ns")) throw std::invalid_argument("missing block_ns");
+    it.block_ns = read_ns(j, "block_ns", 0, false);
+    it.next_wait.next_work_visible_ns = read_ns(j, "next_work_ns", -1, true);
+    it.next_wait.sleep_cpu_ns = read_ns(j, "sleep_cpu_ns", 0, false);
+    it.next_wait.wakeup_latency_ns = read_ns(j, "wakeup_latency_ns", 0, false);
 
     const auto disp = j.find("dispatched");
     if (disp == j.end()) throw std::invalid_argument("missing dispatched (an array of handler names)");
@@ -131,6 +147,7 @@ int run_policy_trace(std::istream& in, std::ostream& out, std::ostream& err,
             dispatched[pos->second] = 1;  // poll_list[i] == i
         }
         pol->update(it.block_ns, poll_list, dispatched, counters);
+        if (ops->clairvoyant) pol->foresee(it.next_wait);
 
         nlohmann::ordered_json o;
         o["step"] = step++;

@@ -131,6 +131,12 @@ void print_report(std::ostream& os, const ojson& report) {
         os << "guest vCPUs  " << mean_ci(cpu["guest_vcpu"], 100, 1) << " % of a vCPU  (KVM halt polling "
            << mean_ci(cpu["guest_halt_poll"], 100, 1) << "; QEMU process " << mean_ci(cpu["process_util"], 100, 1)
            << " %)\n";
+    if (m.contains("cost")) {  // open loop (README "Policy lab")
+        os << "wait cost    " << mean_ci(m["cost"]["total"], 1e-6, 1) << " CPU-ms/s incl. weighted wakeup latency";
+        if (m["cost"].contains("ratio_to_oracle"))
+            os << ", " << mean_ci(m["cost"]["ratio_to_oracle"], 1, 3) << " x the oracle's";
+        os << "\n";
+    }
     const ojson& p = m["poll"];
     os << "polling      mean poll_ns " << mean_ci(p["mean_poll_ns"], 1, 0) << "  reset rate "
        << fmt(p["reset_rate"]["mean"].get<double>(), 3) << "  time near max " << fmt(p["time_near_max"]["mean"].get<double>(), 3)

@@ -27,6 +27,8 @@
 #include <map>
 #include <queue>
 #include <unordered_map>
+#include <tuple>
+#include <utility>
 
 #include "sim/error.h"
 #include "workloads/rw_mode.h"
@@ -75,10 +77,15 @@ public:
           recorded_service_(cfg.service == "recorded"),
           recorded_wake_(cfg.service == "profile-recorded-wake") {}
 
+    // The virtqueue a record goes to: {device, queue}.
+    static std::pair<int32_t, int32_t> place(const TraceRecord& r, const GuestApi& guest) {
+        return {r.device % guest.devices(),
+                r.queue >= 0 ? r.queue % guest.queues() : (r.device / guest.devices()) % guest.queues()};
+    }
+
     IoRequest make(const TraceRecord& r, const GuestApi& guest) {
         IoRequest req;
-        req.device = r.device % guest.devices();
-        req.queue = r.queue >= 0 ? r.queue % guest.queues() : (r.device / guest.devices()) % guest.queues();
+        std::tie(req.device, req.queue) = place(r, guest);
         req.op = r.op_known ? r.op : mode_.op;
         req.bytes = r.bytes >= 0 ? r.bytes : bs_;
         req.service_ns = recorded_service_ ? r.replay_service_ns() : -1;  // -1: the profile draws it
@@ -141,6 +148,7 @@ public:
         do {
             guest.submit(mapper_.make(rec_, guest));
             if (!load()) {
+                next_.reset();
                 report_skipped(guest);
                 return;
             }
@@ -150,10 +158,17 @@ public:
     }
 
     void on_complete(GuestApi&, const IoRequest&) override {}
+    bool open_loop() const override { return true; }
+    std::optional<PlannedSubmission> next_submission() const override { return next_; }
 
 private:
     int64_t due_ns() const { return start_ns_ + scaled(sat_add(rec_.submit_ns - first_ns_, pass_offset_ns_), cfg_.speed); }
-    void schedule(GuestApi& guest) { guest.timer_at(std::max(due_ns(), guest.now_ns()), 0); }
+    void schedule(GuestApi& guest) {
+        const int64_t t_ns = std::max(due_ns(), guest.now_ns());
+        const auto [device, queue] = RequestMapper::place(rec_, guest);
+        next_ = PlannedSubmission{t_ns, device, queue};
+        guest.timer_at(t_ns, 0);
+    }
 
     // Next record into rec_; at the end of the trace, starts the next pass if looping.
     bool load() {
@@ -183,6 +198,7 @@ private:
     RequestMapper mapper_;
     std::unique_ptr<TraceReader> reader_;
     TraceRecord rec_;  // the next request to submit
+    std::optional<PlannedSubmission> next_;  // rec_'s submission, once scheduled
     int64_t start_ns_ = 0, first_ns_ = 0, last_ns_ = 0, count_ = 0;
     int64_t pass_offset_ns_ = 0;
     int pass_ = 0;
