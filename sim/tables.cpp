@@ -55,6 +55,16 @@ Estimate mean_of(const std::vector<const Estimate*>& parts) {
     return estimate_of(sum);
 }
 
+// The mean of the changes' process CPU, if every one of them has it.
+std::optional<Estimate> process_mean_of(const std::vector<const Change*>& group) {
+    std::vector<const Estimate*> parts;
+    for (const Change* c : group) {
+        if (!c->process_cpu_pct) return std::nullopt;
+        parts.push_back(&*c->process_cpu_pct);
+    }
+    return mean_of(parts);
+}
+
 bool is_policy_key(const std::string& key) { return key == "policy" || key.rfind("iothread.", 0) == 0; }
 
 const ojson& config_of(const Change& c) { return (*c.baseline)["config"]; }
@@ -82,6 +92,9 @@ std::vector<Change> changes(const SweepResult& sweep) {
         c.candidate = &sweep.reports[i];
         c.throughput_pct = paired_change(*c.baseline, *c.candidate, "iops");
         c.cpu_pct = paired_change(*c.baseline, *c.candidate, "cpu.iothread_util");
+        auto reports_process = [](const ojson& r) { return r["metrics"]["cpu"].contains("process_util"); };
+        if (reports_process(*c.baseline) && reports_process(*c.candidate))
+            c.process_cpu_pct = paired_change(*c.baseline, *c.candidate, "cpu.process_util");
         out.push_back(std::move(c));
     }
     return out;
@@ -95,9 +108,10 @@ std::vector<RowA> table_a(const SweepResult& a) {
     std::vector<RowA> rows;
     for (int w : weights) {
         std::vector<const Estimate*> tp, cpu;
+        std::vector<const Change*> group;
         for (const auto& c : all)
-            if (c.poll_weight == w) tp.push_back(&c.throughput_pct), cpu.push_back(&c.cpu_pct);
-        rows.push_back({w, mean_of(tp), mean_of(cpu)});
+            if (c.poll_weight == w) tp.push_back(&c.throughput_pct), cpu.push_back(&c.cpu_pct), group.push_back(&c);
+        rows.push_back({w, mean_of(tp), mean_of(cpu), process_mean_of(group)});
     }
     return rows;
 }
@@ -117,13 +131,22 @@ std::vector<RowB> table_b(const SweepResult& b) {
     for (const auto& [iothreads, by_rw] : groups) {
         RowB row;
         row.iothreads = iothreads;
+        std::vector<RangeEnd> process_by_rw;
+        bool all_process = true;
         for (const auto& [rw, group] : by_rw) {
             std::vector<const Estimate*> t, u;
             for (const Change* c : group) t.push_back(&c->throughput_pct), u.push_back(&c->cpu_pct);
             row.throughput_by_rw.push_back({mean_of(t), rw});
             row.cpu_by_rw.push_back({mean_of(u), rw});
+            const auto process = process_mean_of(group);
+            all_process = all_process && process.has_value();
+            if (process) process_by_rw.push_back({*process, rw});
         }
         auto by_mean = [](const RangeEnd& x, const RangeEnd& y) { return x.value.mean < y.value.mean; };
+        if (all_process && !process_by_rw.empty()) {
+            row.process_cpu_lo = *std::min_element(process_by_rw.begin(), process_by_rw.end(), by_mean);
+            row.process_cpu_hi = *std::max_element(process_by_rw.begin(), process_by_rw.end(), by_mean);
+        }
         const auto& tp = row.throughput_by_rw;
         const auto& cpu = row.cpu_by_rw;
         row.throughput_lo = *std::min_element(tp.begin(), tp.end(), by_mean);
@@ -343,6 +366,28 @@ std::string run_length(const SweepResult& s) {
            std::to_string(c.replications) + " replications";
 }
 
+// The same changes measured as the QEMU process's CPU, beside the IOThreads'
+// (only when the runs report it); empty otherwise.
+std::string process_cpu_markdown(const CoverLetterRun& run) {
+    const bool a = std::all_of(run.rows_a.begin(), run.rows_a.end(), [](const RowA& r) { return r.process_cpu_pct.has_value(); });
+    const bool b = std::all_of(run.rows_b.begin(), run.rows_b.end(), [](const RowB& r) { return r.process_cpu_lo.has_value(); });
+    if (run.rows_a.empty() || !a || !b) return "";
+    std::ostringstream md;
+    md << "\n### CPU measured as the QEMU process\n\n"
+       << "The CPU columns above are the IOThreads' busy time. The QEMU process also runs the guest's vCPUs "
+          "(their work for these completions, KVM's halt polling before it, the kicks); the same changes measured "
+          "on all of it:\n\n"
+       << "| table | IOThread CPU | QEMU process CPU |\n|---|--:|--:|\n";
+    for (const auto& r : run.rows_a)
+        md << "| A w=" << r.poll_weight << " | " << with_ci(r.cpu_pct, 2) << " | " << with_ci(*r.process_cpu_pct, 2)
+           << " |\n";
+    for (const auto& r : run.rows_b)
+        md << "| B " << r.iothreads << " IOThread" << (r.iothreads > 1 ? "s" : "") << " | " << end_text(r.cpu_lo)
+           << " to " << end_text(r.cpu_hi) << " | " << end_text(*r.process_cpu_lo) << " to "
+           << end_text(*r.process_cpu_hi) << " |\n";
+    return md.str();
+}
+
 }  // namespace
 
 std::string tables_markdown(const CoverLetterRun& run) {
@@ -394,6 +439,8 @@ std::string tables_markdown(const CoverLetterRun& run) {
            << (pub ? range_text((*pub)["cpu_change_pct"]) : "n/a") << " | " << end_text(r.cpu_lo) << " to "
            << end_text(r.cpu_hi) << " | " << (residual_of(n + " CPU lo").met ? "yes" : "no") << " |\n";
     }
+
+    md << process_cpu_markdown(run);
 
     md << "\n## C. poll.ns statistics by poll-weight (SSD-backed FCP; a prediction, not fitted)\n\n"
        << "One fio job at iodepth 8 on one disk, weighted at each poll-weight; the legacy baseline's values "

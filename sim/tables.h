@@ -11,6 +11,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct Change {
     std::map<std::string, std::string> scenario;  // varied keys other than the policy's
     int poll_weight = 0;
     Estimate throughput_pct, cpu_pct;
+    // The QEMU process's CPU (IOThreads, vCPUs, KVM halt polling, kicks):
+    // only when the runs report it (the guest-vcpus mechanism).
+    std::optional<Estimate> process_cpu_pct;
     const nlohmann::ordered_json* baseline = nullptr;  // run reports (owned by the SweepResult)
     const nlohmann::ordered_json* candidate = nullptr;
 };
@@ -41,6 +45,7 @@ std::vector<Change> changes(const SweepResult& sweep);
 struct RowA {
     int poll_weight = 0;
     Estimate throughput_pct, cpu_pct;
+    std::optional<Estimate> process_cpu_pct;  // when every change has it
 };
 struct RangeEnd {
     Estimate value;
@@ -52,6 +57,7 @@ struct RowB {
     // varied keys; the range ends below are the extremes of these.
     std::vector<RangeEnd> throughput_by_rw, cpu_by_rw;
     RangeEnd throughput_lo, throughput_hi, cpu_lo, cpu_hi;
+    std::optional<RangeEnd> process_cpu_lo, process_cpu_hi;  // when every change has it
 };
 struct RowC {
     std::string rw;
