@@ -16,7 +16,9 @@
 #include "tests/test_util.h"
 
 using namespace pollsim;
+using pollsim::test::CompletionTimes;
 using pollsim::test::input_error_of;
+using pollsim::test::TimedRequests;
 
 namespace {
 
@@ -47,30 +49,6 @@ Config vcpu_config(std::vector<std::string> sets) {
     all.insert(all.end(), sets.begin(), sets.end());
     return load_config_text("{}", "test", ".", all);
 }
-
-// One request per (time, device); records guest completion times by tag.
-class Requests final : public Workload {
-public:
-    explicit Requests(std::vector<std::pair<int64_t, int32_t>> at) : at_(std::move(at)) {}
-    void start(GuestApi& g) override {
-        for (size_t i = 0; i < at_.size(); ++i) g.timer_at(at_[i].first, i);
-    }
-    void on_timer(GuestApi& g, uint64_t i) override {
-        IoRequest req;
-        req.device = at_[i].second;
-        req.tag = i;
-        g.submit(req);
-    }
-    void on_complete(GuestApi&, const IoRequest&) override {}
-
-private:
-    std::vector<std::pair<int64_t, int32_t>> at_;
-};
-
-struct Completions final : RequestObserver {
-    std::vector<int64_t> at = std::vector<int64_t>(4, -1);
-    void on_request(const IoRequest& req, int64_t, int64_t complete_ns) override { at[req.tag] = complete_ns; }
-};
 
 }  // namespace
 
@@ -116,8 +94,8 @@ TEST_CASE("guest-vcpus in the engine: completions wait for the vCPU, which is ch
     // completes at 21000 and waits for the one vCPU: 36000.
     const Config c = vcpu_config({"devices=2", "duration=1ms", "costs.service.randread=20us", "costs.guest_vcpus=1",
                                   "costs.guest_wakeup_latency_ns=10us", "costs.guest_complete_ns=3us"});
-    Completions done;
-    Simulation sim(c, 0, std::make_unique<Requests>(std::vector<std::pair<int64_t, int32_t>>{{0, 0}, {1000, 1}}), &done);
+    CompletionTimes done;
+    Simulation sim(c, 0, std::make_unique<TimedRequests>(std::vector<std::pair<int64_t, int32_t>>{{0, 0}, {1000, 1}}), &done);
     const ReplicationResult r = sim.run();
     CHECK(done.at[0] == 33000);
     CHECK(done.at[1] == 36000);

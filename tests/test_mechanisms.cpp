@@ -17,7 +17,9 @@
 #include "tests/test_util.h"
 
 using namespace pollsim;
+using pollsim::test::CompletionTimes;
 using pollsim::test::input_error_of;
+using pollsim::test::TimedRequests;
 using pollsim::test::ScratchDir;
 
 namespace {
@@ -30,40 +32,15 @@ Config mech_config(std::vector<std::string> sets) {
     return load_config_text("{}", "test", ".", all);
 }
 
-// Submits one request per (time, device) pair.
-class Requests final : public Workload {
-public:
-    explicit Requests(std::vector<std::pair<int64_t, int32_t>> at) : at_(std::move(at)) {}
-    void start(GuestApi& g) override {
-        for (size_t i = 0; i < at_.size(); ++i) g.timer_at(at_[i].first, i);
-    }
-    void on_timer(GuestApi& g, uint64_t i) override {
-        IoRequest req;
-        req.device = at_[i].second;
-        req.tag = i;
-        g.submit(req);
-    }
-    void on_complete(GuestApi&, const IoRequest&) override {}
-
-private:
-    std::vector<std::pair<int64_t, int32_t>> at_;
-};
-
-// Guest completion time per request tag.
-struct Completions final : RequestObserver {
-    std::vector<int64_t> at = std::vector<int64_t>(8, -1);
-    void on_request(const IoRequest& req, int64_t, int64_t complete_ns) override { at[req.tag] = complete_ns; }
-};
-
 struct Run {
     ContextStats stats;
-    Completions done;
+    CompletionTimes done;
     std::string trace;  // the loop's events (Simulation::trace_loops)
 };
 
 Run run(const Config& c, std::vector<std::pair<int64_t, int32_t>> at) {
     Run r;
-    Simulation sim(c, 0, std::make_unique<Requests>(std::move(at)), &r.done);
+    Simulation sim(c, 0, std::make_unique<TimedRequests>(std::move(at)), &r.done);
     std::FILE* f = std::tmpfile();
     REQUIRE(f != nullptr);
     sim.trace_loops(f);
