@@ -254,6 +254,7 @@ void AioContext::after_syscall() {
     } else {
         ++generation_;  // nothing to wait for yet: fd_became_ready() will schedule
         scheduled_ns_ = kNever;
+        host_.cancel_step(index_);
     }
 }
 

@@ -23,7 +23,11 @@ inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 class ContextHost {
 public:
     virtual ~ContextHost() = default;
+    // A new step supersedes the context's previous one.
     virtual void schedule_step(int ctx, int64_t t_ns, uint64_t generation) = 0;
+    // The context has no step until it schedules one (a host that keeps
+    // superseded steps may ignore this: their stale generation drops them).
+    virtual void cancel_step(int ctx) {}
     // A vq dispatch handed these requests to the backend (now).
     virtual void to_backend(int32_t request_id) = 0;
     // A cq dispatch completed this request for the guest (now).

@@ -28,7 +28,7 @@ Simulation::Simulation(const Config& config, int replication, RequestObserver* o
 
 Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Workload> workload,
                        RequestObserver* observer)
-    : config_(config), observer_(observer), workload_(std::move(workload)) {
+    : config_(config), observer_(observer), events_(config.iothreads), workload_(std::move(workload)) {
     window_ = Window{config.warmup_ns, config.warmup_ns + config.duration_ns};
     const uint64_t seed = replication_seed(config.seed, replication);
     const PolicyOps* ops = find_policy(config.policy);
@@ -101,8 +101,10 @@ void Simulation::timer_at(int64_t t_ns, uint64_t cookie) {
 }
 
 void Simulation::schedule_step(int ctx, int64_t t_ns, uint64_t generation) {
-    events_.push(t_ns, EventType::context_step, ctx, generation);
+    events_.set_step(ctx, t_ns, generation);
 }
+
+void Simulation::cancel_step(int ctx) { events_.cancel_step(ctx); }
 
 void Simulation::to_backend(int32_t request_id) {
     Device& dev = devices_[slots_[request_id].req.device];
@@ -146,10 +148,8 @@ ReplicationResult Simulation::run() {
     workload_->start(*this);
     for (auto& c : contexts_) c->start(0);
     int64_t events = 0;
-    while (!events_.empty()) {
-        const Event ev = events_.top();
-        if (ev.t_ns >= window_.end_ns) break;
-        events_.pop();
+    Event ev;
+    while (events_.pop_before(window_.end_ns, ev)) {
         now_ns_ = ev.t_ns;
         ++events;
         switch (ev.type) {

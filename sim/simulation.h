@@ -70,6 +70,7 @@ private:
 
     // ContextHost
     void schedule_step(int ctx, int64_t t_ns, uint64_t generation) override;
+    void cancel_step(int ctx) override;
     void to_backend(int32_t request_id) override;
     void to_guest(int32_t request_id) override;
     int32_t request_device(int32_t request_id) const override { return slots_[request_id].req.device; }
