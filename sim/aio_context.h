@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/fifo.h"
+#include "sim/index_set.h"
 #include "sim/policy.h"
 #include "sim/profile.h"
 #include "sim/request.h"
@@ -110,6 +111,10 @@ private:
     void finish_iteration();
 
     // Helpers.
+    // Handler state changes that the sets below follow.
+    void add_pending(int handler, int32_t request_id);
+    void set_notified(bool notified);
+    void set_fd_ready(int handler, int64_t ready_ns);
     void new_work(int handler, int64_t t_ns);
     void fd_became_ready(int64_t ready_ns);
     bool poll_list_has_work() const;
@@ -139,6 +144,8 @@ private:
     std::vector<Handler> handlers_;  // vqs by device and queue index, the cq, then (timer-notify) the notifier
     int cq_ = 0;
     int notifier_ = -1;              // timer-notify only
+    IndexSet with_work_;             // handlers whose has_work() holds
+    IndexSet fd_armed_;              // handlers whose fd_ready_ns is not kNever
     std::vector<int> poll_list_;
     std::vector<uint8_t> dispatched_;  // parallel to poll_list_
     int64_t next_idle_check_ns_ = kNever;

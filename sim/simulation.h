@@ -95,6 +95,9 @@ private:
     std::vector<Device> devices_;
     std::vector<Slot> slots_;
     int32_t free_slot_ = -1;
+    // Per virtqueue: its IOThread and its handler there (round-robin), so
+    // that a submit needs no division.
+    std::vector<int32_t> vq_context_, vq_handler_;
     // Per virtqueue: requests the guest placed and has not had back, at most
     // config.queue_size; closed-loop requests waiting for an entry.
     std::vector<int32_t> vq_in_flight_;
