@@ -62,30 +62,57 @@ void parallel_for(int jobs, int threads, const std::function<void(int)>& task) {
     if (error) std::rethrow_exception(error);
 }
 
+namespace {
+
+// What the report needs of one replication. Its histograms are reduced to
+// metrics as soon as it finishes, so memory does not grow with
+// replications x IOThreads.
+struct ReplicationSummary {
+    ojson overall;
+    std::vector<ojson> per_thread;
+    int64_t requests_completed = 0;
+    int64_t iterations = 0;
+    int64_t events = 0;
+    int64_t skipped_records = 0;
+};
+
+ReplicationSummary summarize(const ReplicationResult& r, const std::vector<int>& all) {
+    ReplicationSummary s;
+    s.overall = replication_metrics(r, all);
+    for (int c : all) s.per_thread.push_back(replication_metrics(r, {c}));
+    for (const auto& c : r.contexts) {
+        s.requests_completed += c.completed;
+        s.iterations += c.iterations;
+    }
+    s.events = r.events;
+    s.skipped_records = r.skipped_records;
+    return s;
+}
+
+}  // namespace
+
 RunOutput run_config(const Config& config, const std::function<void(int, int)>& progress) {
     const auto t0 = std::chrono::steady_clock::now();
     const int reps = config.replications;
-    std::vector<ReplicationResult> results(reps);
+    std::vector<int> all(config.iothreads);
+    std::iota(all.begin(), all.end(), 0);
+    std::vector<ReplicationSummary> results(reps);
     std::atomic<int> done{0};
     parallel_for(reps, config.threads, [&](int r) {
-        results[r] = run_replication(config, r);
+        results[r] = summarize(run_replication(config, r), all);
         const int d = ++done;
         if (progress) progress(d, reps);
     });
 
-    std::vector<int> all(config.iothreads);
-    std::iota(all.begin(), all.end(), 0);
     std::vector<ojson> overall;
     std::vector<std::vector<ojson>> per_thread(config.iothreads);
     RunOutput out;
     int64_t iterations = 0, skipped = 0;
-    for (const auto& r : results) {
-        overall.push_back(replication_metrics(r, all));
-        for (int c = 0; c < config.iothreads; ++c) per_thread[c].push_back(replication_metrics(r, {c}));
-        for (const auto& s : r.contexts) {
-            out.requests_completed += s.completed;
-            iterations += s.iterations;
-        }
+    for (auto& r : results) {
+        overall.push_back(std::move(r.overall));
+        for (int c = 0; c < config.iothreads; ++c) per_thread[c].push_back(std::move(r.per_thread[c]));
+        out.requests_completed += r.requests_completed;
+        iterations += r.iterations;
         out.events += r.events;
         skipped += r.skipped_records;
     }
