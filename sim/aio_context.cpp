@@ -30,8 +30,7 @@ AioContext::AioContext(int index, int n_vq, const Profile& profile, std::unique_
     fd_armed_.resize(static_cast<int>(handlers_.size()));
 }
 
-void AioContext::trace(const char* event, const char* fmt, int64_t a, int64_t b) const {
-    if (!trace_) return;
+void AioContext::write_trace(const char* event, const char* fmt, int64_t a, int64_t b) const {
     std::fprintf(trace_, "%lld.%06lld:%s ctx %d ", static_cast<long long>(now_ns_ / 1'000'000'000),
                  static_cast<long long>(now_ns_ / 1000 % 1'000'000), event, index_);
     std::fprintf(trace_, fmt, static_cast<long long>(a), static_cast<long long>(b));

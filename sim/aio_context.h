@@ -179,7 +179,11 @@ private:
 
     ContextStats stats_;
     std::FILE* trace_ = nullptr;
-    void trace(const char* event, const char* fmt = "", int64_t a = 0, int64_t b = 0) const;
+    // Inline so that the hot path pays one test when tracing is off.
+    void trace(const char* event, const char* fmt = "", int64_t a = 0, int64_t b = 0) const {
+        if (trace_) write_trace(event, fmt, a, b);
+    }
+    void write_trace(const char* event, const char* fmt, int64_t a, int64_t b) const;
 };
 
 }  // namespace pollsim

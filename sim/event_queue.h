@@ -27,52 +27,73 @@ struct Event {
 };
 
 // One live step per context, the earliest found by a tournament tree: each
-// inner node holds the (time, seq) key of the earlier of its two children,
-// so replacing a slot re-plays only its path to the root (log2 contexts).
+// inner node holds the context of the earlier of its two children, so
+// replacing a slot re-plays only its path to the root (log2 contexts), with
+// no branch to mispredict. A step taken out is cleared lazily: its context
+// usually schedules its next step while handling it, and then one re-play
+// does for both.
 class StepSlots {
 public:
     void resize(int contexts) {
         leaves_ = 1;
         while (leaves_ < contexts) leaves_ *= 2;
-        nodes_.assign(2 * static_cast<size_t>(leaves_), Key{});
+        keys_.assign(static_cast<size_t>(leaves_), kEmpty);
         data_.assign(static_cast<size_t>(leaves_), 0);
+        winner_.assign(2 * static_cast<size_t>(leaves_), 0);
+        for (int c = 0; c < leaves_; ++c) winner_[static_cast<size_t>(leaves_ + c)] = c;
+        taken_ = -1;
     }
     void set(int ctx, int64_t t_ns, uint64_t seq, uint64_t data) {
         data_[ctx] = data;
-        replay(ctx, Key{t_ns, seq, ctx});
+        if (ctx == taken_) taken_ = -1;
+        replay(ctx, (static_cast<Packed>(t_ns) << 64) | seq);
     }
-    void clear(int ctx) { replay(ctx, Key{}); }
-    bool empty() const { return root().t_ns == kNone; }
-    int64_t top_ns() const { return root().t_ns; }
+    void clear(int ctx) {
+        if (ctx == taken_) taken_ = -1;
+        replay(ctx, kEmpty);
+    }
+    // INT64_MAX when no context has a step.
+    int64_t top_ns() {
+        settle();
+        return static_cast<int64_t>(keys_[winner_[1]] >> 64);
+    }
     // The earliest step, taken out of its slot.
     Event pop() {
-        const Key k = root();
-        clear(k.ctx);
-        return Event{k.t_ns, k.seq, data_[k.ctx], k.ctx, EventType::context_step};
+        settle();
+        const int ctx = winner_[1];
+        taken_ = ctx;
+        return Event{static_cast<int64_t>(keys_[ctx] >> 64), static_cast<uint64_t>(keys_[ctx]), data_[ctx], ctx,
+                     EventType::context_step};
     }
 
 private:
-    static constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
-    struct Key {
-        int64_t t_ns = kNone;
-        uint64_t seq = std::numeric_limits<uint64_t>::max();
-        int32_t ctx = 0;
-        bool before(const Key& o) const { return t_ns != o.t_ns ? t_ns < o.t_ns : seq < o.seq; }
-    };
-    const Key& root() const { return nodes_[1]; }
-    void replay(int ctx, const Key& key) {
-        size_t i = static_cast<size_t>(leaves_) + static_cast<size_t>(ctx);
-        nodes_[i] = key;
-        for (i /= 2; i >= 1; i /= 2) {
-            const Key& l = nodes_[2 * i];
-            const Key& r = nodes_[2 * i + 1];
-            nodes_[i] = r.before(l) ? r : l;
+    // (time, seq) as one unsigned 128-bit number: times are >= 0, so its
+    // order is the lexicographic one, in a single comparison.
+    using Packed = unsigned __int128;
+    static constexpr Packed kEmpty = ~Packed{0} >> 1;  // time INT64_MAX
+    // Clears the slot of a step taken out and not replaced.
+    void settle() {
+        if (taken_ < 0) return;
+        const int ctx = taken_;
+        taken_ = -1;
+        replay(ctx, kEmpty);
+    }
+    void replay(int ctx, Packed key) {
+        keys_[ctx] = key;
+        for (size_t i = (static_cast<size_t>(leaves_) + static_cast<size_t>(ctx)) / 2; i >= 1; i /= 2) {
+            const int l = winner_[2 * i];
+            const int r = winner_[2 * i + 1];
+            // A select, not a branch: which child wins is a coin toss.
+            const int right_wins = -static_cast<int>(keys_[r] < keys_[l]);
+            winner_[i] = l ^ ((l ^ r) & right_wins);
         }
     }
 
-    int leaves_ = 1;             // a power of two; with one leaf, nodes_[1] is leaf and root
-    std::vector<Key> nodes_ = std::vector<Key>(2);
+    int leaves_ = 1;                  // a power of two; with one leaf, winner_[1] is the leaf
+    std::vector<Packed> keys_ = std::vector<Packed>(1, kEmpty);  // per context
     std::vector<uint64_t> data_ = std::vector<uint64_t>(1);
+    std::vector<int> winner_ = std::vector<int>(2, 0);  // [1, leaves_): inner nodes; [leaves_, 2 leaves_): the leaves
+    int taken_ = -1;                  // context whose step was taken out and whose slot still holds it
 };
 
 class EventQueue {
@@ -89,14 +110,15 @@ public:
 
     // Takes the next event into `out` if it is due before end_ns.
     bool pop_before(int64_t end_ns, Event& out) {
+        const int64_t step_ns = steps_.top_ns();  // INT64_MAX: no step
         // At equal times a completion or timer goes before a step.
-        if (!heap_.empty() && (steps_.empty() || heap_.top().t_ns <= steps_.top_ns())) {
+        if (!heap_.empty() && heap_.top().t_ns <= step_ns) {
             if (heap_.top().t_ns >= end_ns) return false;
             out = heap_.top();
             heap_.pop();
             return true;
         }
-        if (steps_.empty() || steps_.top_ns() >= end_ns) return false;
+        if (step_ns >= end_ns) return false;
         out = steps_.pop();
         return true;
     }
