@@ -11,7 +11,6 @@
 #pragma once
 #include <cstdint>
 #include <limits>
-#include <queue>
 #include <vector>
 
 namespace pollsim {
@@ -27,20 +26,19 @@ struct Event {
 };
 
 // One live step per context, the earliest found by a tournament tree: each
-// inner node holds the context of the earlier of its two children, so
-// replacing a slot re-plays only its path to the root (log2 contexts), with
-// no branch to mispredict. A step taken out is cleared lazily: its context
-// usually schedules its next step while handling it, and then one re-play
-// does for both.
+// inner node holds the key and context of the earlier of its two children,
+// so replacing a slot re-plays only its path to the root (log2 contexts),
+// carrying the winner up in registers with no branch to mispredict. A step
+// taken out is cleared lazily: its context usually schedules its next step
+// while handling it, and then one re-play does for both.
 class StepSlots {
 public:
     void resize(int contexts) {
         leaves_ = 1;
         while (leaves_ < contexts) leaves_ *= 2;
-        keys_.assign(static_cast<size_t>(leaves_), kEmpty);
+        nodes_.assign(2 * static_cast<size_t>(leaves_), Node{});
+        for (int c = 0; c < leaves_; ++c) nodes_[static_cast<size_t>(leaves_ + c)].ctx = c;
         data_.assign(static_cast<size_t>(leaves_), 0);
-        winner_.assign(2 * static_cast<size_t>(leaves_), 0);
-        for (int c = 0; c < leaves_; ++c) winner_[static_cast<size_t>(leaves_ + c)] = c;
         taken_ = -1;
     }
     void set(int ctx, int64_t t_ns, uint64_t seq, uint64_t data) {
@@ -55,22 +53,27 @@ public:
     // INT64_MAX when no context has a step.
     int64_t top_ns() {
         settle();
-        return static_cast<int64_t>(keys_[winner_[1]] >> 64);
+        return static_cast<int64_t>(nodes_[1].key >> 64);
     }
     // The earliest step, taken out of its slot.
     Event pop() {
         settle();
-        const int ctx = winner_[1];
-        taken_ = ctx;
-        return Event{static_cast<int64_t>(keys_[ctx] >> 64), static_cast<uint64_t>(keys_[ctx]), data_[ctx], ctx,
-                     EventType::context_step};
+        const Node& root = nodes_[1];
+        taken_ = root.ctx;
+        return Event{static_cast<int64_t>(root.key >> 64), static_cast<uint64_t>(root.key), data_[root.ctx],
+                     root.ctx, EventType::context_step};
     }
 
 private:
     // (time, seq) as one unsigned 128-bit number: times are >= 0, so its
-    // order is the lexicographic one, in a single comparison.
+    // order is the lexicographic one, in a single comparison. Keys of live
+    // steps are unique (seq is), so ties are only between empty slots.
     using Packed = unsigned __int128;
     static constexpr Packed kEmpty = ~Packed{0} >> 1;  // time INT64_MAX
+    struct Node {
+        Packed key = kEmpty;
+        int32_t ctx = 0;
+    };
     // Clears the slot of a step taken out and not replaced.
     void settle() {
         if (taken_ < 0) return;
@@ -79,30 +82,94 @@ private:
         replay(ctx, kEmpty);
     }
     void replay(int ctx, Packed key) {
-        keys_[ctx] = key;
-        for (size_t i = (static_cast<size_t>(leaves_) + static_cast<size_t>(ctx)) / 2; i >= 1; i /= 2) {
-            const int l = winner_[2 * i];
-            const int r = winner_[2 * i + 1];
-            // A select, not a branch: which child wins is a coin toss.
-            const int right_wins = -static_cast<int>(keys_[r] < keys_[l]);
-            winner_[i] = l ^ ((l ^ r) & right_wins);
+        size_t i = static_cast<size_t>(leaves_) + static_cast<size_t>(ctx);
+        int32_t winner = ctx;
+        nodes_[i].key = key;
+        for (; i > 1; i /= 2) {
+            const Node& sibling = nodes_[i ^ 1];
+            // A select, not a branch: which side wins is a coin toss.
+            const bool sibling_wins = sibling.key < key;
+            const int32_t mask = -static_cast<int32_t>(sibling_wins);
+            key = sibling_wins ? sibling.key : key;
+            winner ^= (winner ^ sibling.ctx) & mask;
+            nodes_[i / 2].key = key;
+            nodes_[i / 2].ctx = winner;
         }
     }
 
-    int leaves_ = 1;                  // a power of two; with one leaf, winner_[1] is the leaf
-    std::vector<Packed> keys_ = std::vector<Packed>(1, kEmpty);  // per context
+    int leaves_ = 1;                  // a power of two; with one leaf, nodes_[1] is leaf and root
+    std::vector<Node> nodes_ = std::vector<Node>(2);  // [1, leaves_): inner nodes; [leaves_, 2 leaves_): the slots
     std::vector<uint64_t> data_ = std::vector<uint64_t>(1);
-    std::vector<int> winner_ = std::vector<int>(2, 0);  // [1, leaves_): inner nodes; [leaves_, 2 leaves_): the leaves
     int taken_ = -1;                  // context whose step was taken out and whose slot still holds it
+};
+
+// Completions and timers: a binary min-heap on (time, seq) keys packed in
+// 128 bits (the event's type rides in the low bit, below the seq). A pop
+// moves the hole down to a leaf choosing the earlier child by index
+// arithmetic, not by a branch (which child is earlier is a coin toss and
+// mispredicts half the time), then lets the last item rise into place.
+class TimedHeap {
+public:
+    bool empty() const { return items_.empty(); }
+    int64_t top_ns() const { return static_cast<int64_t>(items_.front().key >> 64); }
+    void push(int64_t t_ns, uint64_t seq, EventType type, uint64_t data) {
+        const Item item{(static_cast<Packed>(t_ns) << 64) | (seq << 1) | (type == EventType::backend_done ? 1 : 0),
+                        data};
+        items_.push_back(item);
+        rise(items_.size() - 1, item);
+    }
+    Event pop() {
+        const Item top = items_.front();
+        const Item last = items_.back();
+        items_.pop_back();
+        const size_t n = items_.size();
+        if (n > 0) {
+            size_t i = 0;
+            size_t c = 1;
+            for (; c + 1 < n; c = 2 * i + 1) {
+                c += static_cast<size_t>(items_[c + 1].key < items_[c].key);
+                items_[i] = items_[c];
+                i = c;
+            }
+            if (c < n) {  // a lone last child
+                items_[i] = items_[c];
+                i = c;
+            }
+            rise(i, last);
+        }
+        const auto seq_type = static_cast<uint64_t>(top.key);
+        const EventType type = (seq_type & 1) ? EventType::backend_done : EventType::workload_timer;
+        return Event{static_cast<int64_t>(top.key >> 64), seq_type >> 1, top.data, static_cast<int32_t>(top.data),
+                     type};
+    }
+
+private:
+    using Packed = unsigned __int128;
+    struct Item {
+        Packed key;
+        uint64_t data;
+    };
+    // Places `item` at hole i or above it.
+    void rise(size_t i, const Item& item) {
+        while (i > 0) {
+            const size_t parent = (i - 1) / 2;
+            if (!(item.key < items_[parent].key)) break;
+            items_[i] = items_[parent];
+            i = parent;
+        }
+        items_[i] = item;
+    }
+    std::vector<Item> items_;
 };
 
 class EventQueue {
 public:
     explicit EventQueue(int contexts = 1) { steps_.resize(contexts); }
 
-    // A completion or timer (class 0).
+    // A completion or timer (class 0). backend_done carries its request id
+    // as `target`, workload_timer its cookie as `data`.
     void push(int64_t t_ns, EventType type, int32_t target, uint64_t data) {
-        heap_.push(Event{t_ns, seq_++, data, target, type});
+        heap_.push(t_ns, seq_++, type, type == EventType::backend_done ? static_cast<uint64_t>(target) : data);
     }
     // Context `ctx`'s next step (class 1), superseding its previous one.
     void set_step(int ctx, int64_t t_ns, uint64_t data) { steps_.set(ctx, t_ns, seq_++, data); }
@@ -112,10 +179,9 @@ public:
     bool pop_before(int64_t end_ns, Event& out) {
         const int64_t step_ns = steps_.top_ns();  // INT64_MAX: no step
         // At equal times a completion or timer goes before a step.
-        if (!heap_.empty() && heap_.top().t_ns <= step_ns) {
-            if (heap_.top().t_ns >= end_ns) return false;
-            out = heap_.top();
-            heap_.pop();
+        if (!heap_.empty() && heap_.top_ns() <= step_ns) {
+            if (heap_.top_ns() >= end_ns) return false;
+            out = heap_.pop();
             return true;
         }
         if (step_ns >= end_ns) return false;
@@ -124,13 +190,7 @@ public:
     }
 
 private:
-    struct Later {
-        bool operator()(const Event& a, const Event& b) const {
-            if (a.t_ns != b.t_ns) return a.t_ns > b.t_ns;
-            return a.seq > b.seq;
-        }
-    };
-    std::priority_queue<Event, std::vector<Event>, Later> heap_;
+    TimedHeap heap_;
     StepSlots steps_;
     uint64_t seq_ = 0;
 };
