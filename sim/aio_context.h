@@ -169,7 +169,8 @@ private:
     std::vector<int> dispatch_list_;
     size_t dispatch_index_ = 0;
     std::vector<int32_t> in_flight_;  // requests taken by the handler being dispatched
-    std::vector<int32_t> devices_scratch_;
+    std::vector<uint64_t> device_stamp_;  // per device: the last completion batch that had it
+    uint64_t batch_stamp_ = 0;
     bool interval_open_ = false;
 
     // timer-completions: armed deadlines, and requests whose timer fired and
