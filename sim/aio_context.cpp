@@ -27,10 +27,11 @@ AioContext::AioContext(int index, int n_vq, const Profile& profile, std::unique_
         notifier_ = static_cast<int>(handlers_.size());
         handlers_.emplace_back().kind = Handler::Kind::notifier;
     }
+    with_work_.resize(static_cast<int>(handlers_.size()));
+    fd_armed_.resize(static_cast<int>(handlers_.size()));
 }
 
-void AioContext::trace(const char* event, const char* fmt, int64_t a, int64_t b) const {
-    if (!trace_) return;
+void AioContext::write_trace(const char* event, const char* fmt, int64_t a, int64_t b) const {
     std::fprintf(trace_, "%lld.%06lld:%s ctx %d ", static_cast<long long>(now_ns_ / 1'000'000'000),
                  static_cast<long long>(now_ns_ / 1000 % 1'000'000), event, index_);
     std::fprintf(trace_, fmt, static_cast<long long>(a), static_cast<long long>(b));
@@ -256,6 +257,7 @@ void AioContext::after_syscall() {
     } else {
         ++generation_;  // nothing to wait for yet: fd_became_ready() will schedule
         scheduled_ns_ = kNever;
+        host_.cancel_step(index_);
     }
 }
 
@@ -293,7 +295,7 @@ void AioContext::dispatch_timers_only() {
 
 // aio_notify_accept(): after the wait, before dispatch.
 void AioContext::notify_accept() {
-    if (notifier_ >= 0) handlers_[notifier_].notified = false;
+    if (notifier_ >= 0) set_notified(false);
 }
 
 // Steps 6-7.
@@ -315,7 +317,7 @@ void AioContext::dispatch_next() {
     if (!hd.in_poll_list) join_poll_list(h);
     dispatched_[hd.poll_pos] = 1;
     hd.last_dispatch_ns = now_ns_;
-    hd.fd_ready_ns = kNever;  // the handler reads its eventfd
+    set_fd_ready(h, kNever);  // the handler reads its eventfd
     in_flight_.clear();
     int64_t cost_ns = 0;
     if (hd.kind == Handler::Kind::notifier) {
@@ -333,6 +335,7 @@ void AioContext::dispatch_next() {
         while (!hd.pending.empty()) in_flight_.push_back(hd.pending.pop());
         cost_ns = profile_.cq_dispatch_ns.sample(rng_) + completion_cost_ns();
     }
+    with_work_.set(h, hd.has_work());
     charge(stats_.dispatch_ns, now_ns_, now_ns_ + cost_ns);
     phase_ = Phase::dispatching;
     schedule(now_ns_ + cost_ns);
@@ -341,10 +344,17 @@ void AioContext::dispatch_next() {
 // Completing in_flight_ for the guest: per request, and one guest interrupt
 // per distinct device completed.
 int64_t AioContext::completion_cost_ns() {
-    devices_scratch_.clear();
-    for (int32_t id : in_flight_) devices_scratch_.push_back(host_.request_device(id));
-    std::sort(devices_scratch_.begin(), devices_scratch_.end());
-    const auto k = std::unique(devices_scratch_.begin(), devices_scratch_.end()) - devices_scratch_.begin();
+    // Distinct devices counted by stamping each with the batch's number, not
+    // by sorting (batches of a hundred requests made the sort show).
+    ++batch_stamp_;
+    int64_t k = 0;
+    for (int32_t id : in_flight_) {
+        const auto device = static_cast<size_t>(host_.request_device(id));
+        if (device >= device_stamp_.size()) device_stamp_.resize(device + 1, 0);
+        if (device_stamp_[device] == batch_stamp_) continue;
+        device_stamp_[device] = batch_stamp_;
+        ++k;
+    }
     return static_cast<int64_t>(in_flight_.size()) * profile_.per_completion_ns.sample(rng_) +
            static_cast<int64_t>(k) * profile_.irq_inject_ns.sample(rng_);
 }
@@ -403,12 +413,12 @@ void AioContext::finish_iteration() {
 void AioContext::guest_submit(int handler, int32_t request_id, int64_t now_ns) {
     if (window_.contains(now_ns)) ++stats_.submitted;
     Handler& hd = handlers_[handler];
-    hd.pending.push(request_id);
+    add_pending(handler, request_id);
     new_work(handler, now_ns);
     if (notifications_off(hd) || hd.kick_outstanding) return;
     hd.kick_outstanding = true;
     charge(stats_.guest_kick_ns, now_ns, now_ns + profile_.guest_kick_ns.sample(rng_));
-    hd.fd_ready_ns = now_ns + profile_.kick_latency_ns.sample(rng_);
+    set_fd_ready(handler, now_ns + profile_.kick_latency_ns.sample(rng_));
     fd_became_ready(hd.fd_ready_ns);
 }
 
@@ -422,11 +432,11 @@ void AioContext::backend_complete(int32_t request_id, int64_t now_ns) {
     }
     const int cq = cq_handler();
     Handler& hd = handlers_[cq];
-    hd.pending.push(request_id);
+    add_pending(cq, request_id);
     new_work(cq, now_ns);
     const int64_t ready_ns = now_ns + profile_.complete_notify_ns.sample(rng_);
     if (ready_ns < hd.fd_ready_ns) {
-        hd.fd_ready_ns = ready_ns;
+        set_fd_ready(cq, ready_ns);
         fd_became_ready(ready_ns);
     }
 }
@@ -436,7 +446,7 @@ void AioContext::arm_timer(int64_t deadline_ns) {
     // (timerlist_rearm): the next iteration must recompute its timeout.
     if (deadline_ns < next_deadline()) {
         armed_earliest_ = true;
-        if (notifier_ >= 0) handlers_[notifier_].notified = true;
+        if (notifier_ >= 0) set_notified(true);
     }
     timer_deadlines_.push(deadline_ns);
     fd_became_ready(deadline_ns);  // only dispatch arms timers, but a sleep must not outlast one
@@ -479,27 +489,46 @@ void AioContext::fd_became_ready(int64_t ready_ns) {
     if (phase_ == Phase::sleeping && ready_ns < scheduled_ns_) schedule(ready_ns);
 }
 
-bool AioContext::poll_list_has_work() const {
-    for (int h : poll_list_)
-        if (handlers_[h].has_work()) return true;
-    return false;
+void AioContext::add_pending(int handler, int32_t request_id) {
+    Fifo<int32_t>& pending = handlers_[handler].pending;
+    if (pending.empty()) with_work_.insert(handler);  // else it is in already
+    pending.push(request_id);
 }
 
+void AioContext::set_notified(bool notified) {
+    handlers_[notifier_].notified = notified;
+    with_work_.set(notifier_, handlers_[notifier_].has_work());
+}
+
+void AioContext::set_fd_ready(int handler, int64_t ready_ns) {
+    handlers_[handler].fd_ready_ns = ready_ns;
+    fd_armed_.set(handler, ready_ns != kNever);
+}
+
+bool AioContext::poll_list_has_work() const {
+    return with_work_.find_if([&](int h) { return handlers_[h].in_poll_list; });
+}
+
+// The scans below visit only handlers with work or an armed fd, in handler
+// order (the dispatch order), so a context with many idle handlers pays for
+// the busy ones only.
 void AioContext::collect_poll_visible() {
     dispatch_list_.clear();
-    for (size_t h = 0; h < handlers_.size(); ++h)
-        if (handlers_[h].in_poll_list && handlers_[h].has_work()) dispatch_list_.push_back(static_cast<int>(h));
+    with_work_.for_each([&](int h) {
+        if (handlers_[h].in_poll_list) dispatch_list_.push_back(h);
+    });
 }
 
 void AioContext::collect_fd_readable() {
     dispatch_list_.clear();
-    for (size_t h = 0; h < handlers_.size(); ++h)
-        if (handlers_[h].fd_ready_ns <= now_ns_) dispatch_list_.push_back(static_cast<int>(h));
+    fd_armed_.for_each([&](int h) {
+        if (handlers_[h].fd_ready_ns <= now_ns_) dispatch_list_.push_back(h);
+    });
 }
 
 int64_t AioContext::earliest_fd_ready() const {
     int64_t t = kNever;
-    for (const auto& hd : handlers_) t = std::min(t, hd.fd_ready_ns);
+    fd_armed_.for_each([&](int h) { t = std::min(t, handlers_[h].fd_ready_ns); });
     return t;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/fifo.h"
+#include "sim/index_set.h"
 #include "sim/policy.h"
 #include "sim/profile.h"
 #include "sim/request.h"
@@ -23,7 +24,11 @@ inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 class ContextHost {
 public:
     virtual ~ContextHost() = default;
+    // A new step supersedes the context's previous one.
     virtual void schedule_step(int ctx, int64_t t_ns, uint64_t generation) = 0;
+    // The context has no step until it schedules one (a host that keeps
+    // superseded steps may ignore this: their stale generation drops them).
+    virtual void cancel_step(int ctx) {}
     // A vq dispatch handed these requests to the backend (now).
     virtual void to_backend(int32_t request_id) = 0;
     // A cq dispatch completed this request for the guest (now).
@@ -119,6 +124,10 @@ private:
 
     // Helpers.
     WaitOutlook wait_outlook() const;
+    // Handler state changes that the sets below follow.
+    void add_pending(int handler, int32_t request_id);
+    void set_notified(bool notified);
+    void set_fd_ready(int handler, int64_t ready_ns);
     void new_work(int handler, int64_t t_ns);
     void fd_became_ready(int64_t ready_ns);
     bool poll_list_has_work() const;
@@ -148,6 +157,8 @@ private:
     std::vector<Handler> handlers_;  // vqs by device and queue index, the cq, then (timer-notify) the notifier
     int cq_ = 0;
     int notifier_ = -1;              // timer-notify only
+    IndexSet with_work_;             // handlers whose has_work() holds
+    IndexSet fd_armed_;              // handlers whose fd_ready_ns is not kNever
     std::vector<int> poll_list_;
     std::vector<uint8_t> dispatched_;  // parallel to poll_list_
     int64_t next_idle_check_ns_ = kNever;
@@ -171,7 +182,8 @@ private:
     std::vector<int> dispatch_list_;
     size_t dispatch_index_ = 0;
     std::vector<int32_t> in_flight_;  // requests taken by the handler being dispatched
-    std::vector<int32_t> devices_scratch_;
+    std::vector<uint64_t> device_stamp_;  // per device: the last completion batch that had it
+    uint64_t batch_stamp_ = 0;
     bool interval_open_ = false;
 
     // timer-completions: armed deadlines, and requests whose timer fired and
@@ -182,7 +194,11 @@ private:
     ContextStats stats_;
     std::FILE* trace_ = nullptr;
     bool foresee_ = false;
-    void trace(const char* event, const char* fmt = "", int64_t a = 0, int64_t b = 0) const;
+    // Inline so that the hot path pays one test when tracing is off.
+    void trace(const char* event, const char* fmt = "", int64_t a = 0, int64_t b = 0) const {
+        if (trace_) write_trace(event, fmt, a, b);
+    }
+    void write_trace(const char* event, const char* fmt, int64_t a, int64_t b) const;
 };
 
 }  // namespace pollsim

@@ -2,9 +2,15 @@
 // (arrivals and completions before event-loop steps, so work that exists at
 // instant t is visible to a spin ending at t) and then by insertion order,
 // which makes every run deterministic.
+//
+// Event-loop steps do not go through the heap: a context has at most one
+// live step (a new one supersedes the old), so each context owns a slot and
+// a tournament tree over the slots yields the earliest. The heap holds only
+// completions and timers, and a superseded step costs nothing instead of
+// being popped as a no-op later.
 #pragma once
 #include <cstdint>
-#include <queue>
+#include <limits>
 #include <vector>
 
 namespace pollsim {
@@ -17,29 +23,179 @@ struct Event {
     uint64_t data;    // cookie, generation, ...
     int32_t target;   // request id, context index, ...
     EventType type;
-    uint8_t prio;     // 0: arrivals/completions, 1: event-loop steps
+};
+
+// One live step per context, the earliest found by a tournament tree: each
+// inner node holds the key and context of the earlier of its two children,
+// so replacing a slot re-plays only its path to the root (log2 contexts),
+// carrying the winner up in registers with no branch to mispredict. A step
+// taken out is cleared lazily: its context usually schedules its next step
+// while handling it, and then one re-play does for both.
+class StepSlots {
+public:
+    void resize(int contexts) {
+        leaves_ = 1;
+        while (leaves_ < contexts) leaves_ *= 2;
+        nodes_.assign(2 * static_cast<size_t>(leaves_), Node{});
+        for (int c = 0; c < leaves_; ++c) nodes_[static_cast<size_t>(leaves_ + c)].ctx = c;
+        data_.assign(static_cast<size_t>(leaves_), 0);
+        taken_ = -1;
+    }
+    void set(int ctx, int64_t t_ns, uint64_t seq, uint64_t data) {
+        data_[ctx] = data;
+        if (ctx == taken_) taken_ = -1;
+        replay(ctx, (static_cast<Packed>(t_ns) << 64) | seq);
+    }
+    void clear(int ctx) {
+        if (ctx == taken_) taken_ = -1;
+        replay(ctx, kEmpty);
+    }
+    // INT64_MAX when no context has a step.
+    int64_t top_ns() {
+        settle();
+        return static_cast<int64_t>(nodes_[1].key >> 64);
+    }
+    // The earliest step, taken out of its slot.
+    Event pop() {
+        settle();
+        const Node& root = nodes_[1];
+        taken_ = root.ctx;
+        return Event{static_cast<int64_t>(root.key >> 64), static_cast<uint64_t>(root.key), data_[root.ctx],
+                     root.ctx, EventType::context_step};
+    }
+
+private:
+    // (time, seq) as one unsigned 128-bit number: times are >= 0, so its
+    // order is the lexicographic one, in a single comparison. Keys of live
+    // steps are unique (seq is), so ties are only between empty slots.
+    using Packed = unsigned __int128;
+    static constexpr Packed kEmpty = ~Packed{0} >> 1;  // time INT64_MAX
+    struct Node {
+        Packed key = kEmpty;
+        int32_t ctx = 0;
+    };
+    // Clears the slot of a step taken out and not replaced.
+    void settle() {
+        if (taken_ < 0) return;
+        const int ctx = taken_;
+        taken_ = -1;
+        replay(ctx, kEmpty);
+    }
+    void replay(int ctx, Packed key) {
+        size_t i = static_cast<size_t>(leaves_) + static_cast<size_t>(ctx);
+        int32_t winner = ctx;
+        nodes_[i].key = key;
+        for (; i > 1; i /= 2) {
+            const Node& sibling = nodes_[i ^ 1];
+            // A select, not a branch: which side wins is a coin toss.
+            const bool sibling_wins = sibling.key < key;
+            const int32_t mask = -static_cast<int32_t>(sibling_wins);
+            key = sibling_wins ? sibling.key : key;
+            winner ^= (winner ^ sibling.ctx) & mask;
+            nodes_[i / 2].key = key;
+            nodes_[i / 2].ctx = winner;
+        }
+    }
+
+    int leaves_ = 1;                  // a power of two; with one leaf, nodes_[1] is leaf and root
+    std::vector<Node> nodes_ = std::vector<Node>(2);  // [1, leaves_): inner nodes; [leaves_, 2 leaves_): the slots
+    std::vector<uint64_t> data_ = std::vector<uint64_t>(1);
+    int taken_ = -1;                  // context whose step was taken out and whose slot still holds it
+};
+
+// Completions and timers: a binary min-heap on (time, seq) keys packed in
+// 128 bits (the event's type rides in the low bits, below the seq). A pop
+// moves the hole down to a leaf choosing the earlier child by index
+// arithmetic, not by a branch (which child is earlier is a coin toss and
+// mispredicts half the time), then lets the last item rise into place.
+class TimedHeap {
+public:
+    bool empty() const { return items_.empty(); }
+    int64_t top_ns() const { return static_cast<int64_t>(items_.front().key >> 64); }
+    void push(int64_t t_ns, uint64_t seq, EventType type, uint64_t data) {
+        const Item item{(static_cast<Packed>(t_ns) << 64) | (seq << kTypeBits) | static_cast<uint64_t>(type), data};
+        items_.push_back(item);
+        rise(items_.size() - 1, item);
+    }
+    Event pop() {
+        const Item top = items_.front();
+        const Item last = items_.back();
+        items_.pop_back();
+        const size_t n = items_.size();
+        if (n > 0) {
+            size_t i = 0;
+            size_t c = 1;
+            for (; c + 1 < n; c = 2 * i + 1) {
+                c += static_cast<size_t>(items_[c + 1].key < items_[c].key);
+                items_[i] = items_[c];
+                i = c;
+            }
+            if (c < n) {  // a lone last child
+                items_[i] = items_[c];
+                i = c;
+            }
+            rise(i, last);
+        }
+        const auto seq_type = static_cast<uint64_t>(top.key);
+        const auto type = static_cast<EventType>(seq_type & kTypeMask);
+        return Event{static_cast<int64_t>(top.key >> 64), seq_type >> kTypeBits, top.data,
+                     static_cast<int32_t>(top.data), type};
+    }
+
+private:
+    using Packed = unsigned __int128;
+    // The event's type in the low bits of the key, below the seq.
+    static constexpr int kTypeBits = 2;
+    static constexpr uint64_t kTypeMask = (1u << kTypeBits) - 1;
+    static_assert(static_cast<uint64_t>(EventType::vcpu_done) <= kTypeMask, "EventType must fit in kTypeBits");
+    struct Item {
+        Packed key;
+        uint64_t data;
+    };
+    // Places `item` at hole i or above it.
+    void rise(size_t i, const Item& item) {
+        while (i > 0) {
+            const size_t parent = (i - 1) / 2;
+            if (!(item.key < items_[parent].key)) break;
+            items_[i] = items_[parent];
+            i = parent;
+        }
+        items_[i] = item;
+    }
+    std::vector<Item> items_;
 };
 
 class EventQueue {
 public:
+    explicit EventQueue(int contexts = 1) { steps_.resize(contexts); }
+
+    // A completion, timer or vCPU event (class 0). backend_done and
+    // vcpu_done carry their request id or vCPU as `target`, workload_timer
+    // its cookie as `data`.
     void push(int64_t t_ns, EventType type, int32_t target, uint64_t data) {
-        const uint8_t prio = type == EventType::context_step ? 1 : 0;
-        heap_.push(Event{t_ns, seq_++, data, target, type, prio});
+        heap_.push(t_ns, seq_++, type, type == EventType::workload_timer ? data : static_cast<uint64_t>(target));
     }
-    bool empty() const { return heap_.empty(); }
-    const Event& top() const { return heap_.top(); }
-    void pop() { heap_.pop(); }
-    size_t size() const { return heap_.size(); }
+    // Context `ctx`'s next step (class 1), superseding its previous one.
+    void set_step(int ctx, int64_t t_ns, uint64_t data) { steps_.set(ctx, t_ns, seq_++, data); }
+    void cancel_step(int ctx) { steps_.clear(ctx); }
+
+    // Takes the next event into `out` if it is due before end_ns.
+    bool pop_before(int64_t end_ns, Event& out) {
+        const int64_t step_ns = steps_.top_ns();  // INT64_MAX: no step
+        // At equal times a completion or timer goes before a step.
+        if (!heap_.empty() && heap_.top_ns() <= step_ns) {
+            if (heap_.top_ns() >= end_ns) return false;
+            out = heap_.pop();
+            return true;
+        }
+        if (step_ns >= end_ns) return false;
+        out = steps_.pop();
+        return true;
+    }
 
 private:
-    struct Later {
-        bool operator()(const Event& a, const Event& b) const {
-            if (a.t_ns != b.t_ns) return a.t_ns > b.t_ns;
-            if (a.prio != b.prio) return a.prio > b.prio;
-            return a.seq > b.seq;
-        }
-    };
-    std::priority_queue<Event, std::vector<Event>, Later> heap_;
+    TimedHeap heap_;
+    StepSlots steps_;
     uint64_t seq_ = 0;
 };
 

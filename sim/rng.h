@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "sim/normal_ziggurat.h"
+
 namespace pollsim {
 
 inline uint64_t splitmix64(uint64_t& x) {
@@ -45,10 +47,10 @@ public:
     // Uniform integer in [0, n).
     uint64_t below(uint64_t n) { return n ? next() % n : 0; }
     double exponential(double mean) { return -mean * std::log(uniform()); }
+    // Standard normal by ziggurat: one 64-bit draw per value almost always,
+    // and no state beyond the generator's (no cached second value).
     double normal() {
-        // Box-Muller; one value per call keeps the stream position simple.
-        const double u1 = uniform(), u2 = uniform();
-        return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+        return NormalZiggurat::instance().sample([this] { return next(); }, [this] { return uniform(); });
     }
 
 private:

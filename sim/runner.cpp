@@ -94,42 +94,66 @@ void add_cost(ojson& metrics, const Config& config, const ReplicationResult& r, 
     }
 }
 
+// What the report needs of one replication. Its histograms are reduced to
+// metrics as soon as it finishes, so memory does not grow with
+// replications x IOThreads.
+struct ReplicationSummary {
+    ojson overall;
+    std::vector<ojson> per_thread;
+    int64_t requests_completed = 0;
+    int64_t iterations = 0;
+    int64_t events = 0;
+    int64_t skipped_records = 0;
+};
+
+// `oracle`: the same replication under the oracle (open loop), or null.
+ReplicationSummary summarize(const Config& config, const ReplicationResult& r, const ReplicationResult* oracle,
+                             const std::vector<int>& all) {
+    ReplicationSummary s;
+    const bool open_loop = is_open_loop(config.workload);
+    s.overall = replication_metrics(r, all);
+    if (open_loop) add_cost(s.overall, config, r, oracle, all);
+    for (int c : all) {
+        s.per_thread.push_back(replication_metrics(r, {c}));
+        if (open_loop) add_cost(s.per_thread.back(), config, r, oracle, {c});
+    }
+    for (const auto& c : r.contexts) {
+        s.requests_completed += c.completed;
+        s.iterations += c.iterations;
+    }
+    s.events = r.events;
+    s.skipped_records = r.skipped_records;
+    return s;
+}
+
 }  // namespace
 
 RunOutput run_config(const Config& config, const std::function<void(int, int)>& progress) {
     const auto t0 = std::chrono::steady_clock::now();
     const int reps = config.replications;
-    std::vector<ReplicationResult> results(reps), oracle_results;
+    std::vector<int> all(config.iothreads);
+    std::iota(all.begin(), all.end(), 0);
     const std::optional<Config> twin = oracle_twin(config);
-    if (twin) oracle_results.resize(reps);
+    std::vector<ReplicationSummary> results(reps);
     std::atomic<int> done{0};
     parallel_for(reps, config.threads, [&](int r) {
-        results[r] = run_replication(config, r);
-        if (twin) oracle_results[r] = run_replication(*twin, r);
+        const ReplicationResult result = run_replication(config, r);
+        const std::optional<ReplicationResult> oracle =
+            twin ? std::optional<ReplicationResult>(run_replication(*twin, r)) : std::nullopt;
+        results[r] = summarize(config, result, oracle ? &*oracle : nullptr, all);
         const int d = ++done;
         if (progress) progress(d, reps);
     });
-    const bool open_loop = is_open_loop(config.workload);
 
-    std::vector<int> all(config.iothreads);
-    std::iota(all.begin(), all.end(), 0);
     std::vector<ojson> overall;
     std::vector<std::vector<ojson>> per_thread(config.iothreads);
     RunOutput out;
     int64_t iterations = 0, skipped = 0;
-    for (size_t i = 0; i < results.size(); ++i) {
-        const ReplicationResult& r = results[i];
-        const ReplicationResult* oracle = twin ? &oracle_results[i] : nullptr;
-        overall.push_back(replication_metrics(r, all));
-        if (open_loop) add_cost(overall.back(), config, r, oracle, all);
-        for (int c = 0; c < config.iothreads; ++c) {
-            per_thread[c].push_back(replication_metrics(r, {c}));
-            if (open_loop) add_cost(per_thread[c].back(), config, r, oracle, {c});
-        }
-        for (const auto& s : r.contexts) {
-            out.requests_completed += s.completed;
-            iterations += s.iterations;
-        }
+    for (auto& r : results) {
+        overall.push_back(std::move(r.overall));
+        for (int c = 0; c < config.iothreads; ++c) per_thread[c].push_back(std::move(r.per_thread[c]));
+        out.requests_completed += r.requests_completed;
+        iterations += r.iterations;
         out.events += r.events;
         skipped += r.skipped_records;
     }

@@ -12,6 +12,12 @@ namespace {
 enum Stream : uint64_t { kContextStream = 1, kDeviceStream = 2, kWorkloadStream = 3, kPolicyStream = 4,
                kGuestStream = 5 };
 
+// v mod n in [0, n) for any v; the division only for values out of range.
+int32_t wrap_index(int32_t v, int32_t n) {
+    if (static_cast<uint32_t>(v) < static_cast<uint32_t>(n)) return v;
+    return ((v % n) + n) % n;
+}
+
 uint64_t replication_seed(uint64_t seed, int replication) {
     uint64_t x = seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(replication + 1));
     return splitmix64(x);
@@ -29,7 +35,7 @@ Simulation::Simulation(const Config& config, int replication, RequestObserver* o
 
 Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Workload> workload,
                        RequestObserver* observer)
-    : config_(config), observer_(observer), workload_(std::move(workload)) {
+    : config_(config), observer_(observer), events_(config.iothreads), workload_(std::move(workload)) {
     window_ = Window{config.warmup_ns, config.warmup_ns + config.duration_ns};
     const uint64_t seed = replication_seed(config.seed, replication);
     const PolicyOps* ops = find_policy(config.policy);
@@ -52,6 +58,12 @@ Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Wo
                                                          config.iothread.poll_max_ns, config.poll_near_max, window_,
                                                          *this, Rng(seed, kContextStream, c).next()));
         if (ops->clairvoyant) contexts_.back()->foresee_waits();
+    }
+    vq_context_.resize(n_vq_total);
+    vq_handler_.resize(n_vq_total);
+    for (int vq = 0; vq < n_vq_total; ++vq) {
+        vq_context_[vq] = vq % config.iothreads;
+        vq_handler_[vq] = vq / config.iothreads;
     }
     vq_in_flight_.assign(n_vq_total, 0);
     vq_waiting_.resize(n_vq_total);
@@ -77,8 +89,8 @@ int32_t Simulation::alloc_slot() {
 
 void Simulation::submit(IoRequest req) {
     req.t_sub_ns = now_ns_;
-    req.device = ((req.device % config_.devices) + config_.devices) % config_.devices;
-    req.queue = ((req.queue % config_.queues) + config_.queues) % config_.queues;
+    req.device = wrap_index(req.device, config_.devices);
+    req.queue = wrap_index(req.queue, config_.queues);
     const int vq = req.device * config_.queues + req.queue;
     if (vq_in_flight_[vq] >= config_.queue_size) {
         // A full virtqueue: an open-loop source loses the request; a
@@ -86,9 +98,9 @@ void Simulation::submit(IoRequest req) {
         // latency counted from now.
         const bool counted = window_.contains(now_ns_);
         if (req.job < 0) {
-            if (counted) ++refused_[vq % config_.iothreads];
+            if (counted) ++refused_[vq_context_[vq]];
         } else {
-            if (counted) ++deferred_[vq % config_.iothreads];
+            if (counted) ++deferred_[vq_context_[vq]];
             vq_waiting_[vq].push(req);
         }
         return;
@@ -99,10 +111,10 @@ void Simulation::submit(IoRequest req) {
 void Simulation::place(const IoRequest& req, int vq) {
     ++vq_in_flight_[vq];
     const int32_t id = alloc_slot();
-    const int ctx = vq % config_.iothreads;
+    const int ctx = vq_context_[vq];
     slots_[id].req = req;
     slots_[id].ctx = ctx;
-    contexts_[ctx]->guest_submit(vq / config_.iothreads, id, now_ns_);
+    contexts_[ctx]->guest_submit(vq_handler_[vq], id, now_ns_);
 }
 
 void Simulation::timer_at(int64_t t_ns, uint64_t cookie) {
@@ -110,8 +122,10 @@ void Simulation::timer_at(int64_t t_ns, uint64_t cookie) {
 }
 
 void Simulation::schedule_step(int ctx, int64_t t_ns, uint64_t generation) {
-    events_.push(t_ns, EventType::context_step, ctx, generation);
+    events_.set_step(ctx, t_ns, generation);
 }
+
+void Simulation::cancel_step(int ctx) { events_.cancel_step(ctx); }
 
 void Simulation::to_backend(int32_t request_id) {
     Device& dev = devices_[slots_[request_id].req.device];
@@ -185,10 +199,8 @@ ReplicationResult Simulation::run() {
     workload_->start(*this);
     for (auto& c : contexts_) c->start(0);
     int64_t events = 0;
-    while (!events_.empty()) {
-        const Event ev = events_.top();
-        if (ev.t_ns >= window_.end_ns) break;
-        events_.pop();
+    Event ev;
+    while (events_.pop_before(window_.end_ns, ev)) {
         now_ns_ = ev.t_ns;
         ++events;
         switch (ev.type) {

@@ -74,6 +74,7 @@ private:
 
     // ContextHost
     void schedule_step(int ctx, int64_t t_ns, uint64_t generation) override;
+    void cancel_step(int ctx) override;
     void to_backend(int32_t request_id) override;
     void to_guest(int32_t request_id) override;
     // GuestVcpus::Host
@@ -105,6 +106,9 @@ private:
     std::vector<Device> devices_;
     std::vector<Slot> slots_;
     int32_t free_slot_ = -1;
+    // Per virtqueue: its IOThread and its handler there (round-robin), so
+    // that a submit needs no division.
+    std::vector<int32_t> vq_context_, vq_handler_;
     // Per virtqueue: requests the guest placed and has not had back, at most
     // config.queue_size; closed-loop requests waiting for an entry.
     std::vector<int32_t> vq_in_flight_;

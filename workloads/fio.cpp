@@ -11,7 +11,8 @@ namespace {
 
 class FioWorkload final : public Workload {
 public:
-    FioWorkload(const WorkloadConfig& cfg, uint64_t seed) : cfg_(cfg), mode_(parse_rw(cfg.rw)), device_rng_(seed, 0) {
+    FioWorkload(const WorkloadConfig& cfg, uint64_t seed)
+        : cfg_(cfg), mode_(parse_rw(cfg.rw)), spread_all_(cfg.spread == "all"), device_rng_(seed, 0) {
         for (int j = 0; j < cfg.numjobs; ++j) think_rng_.emplace_back(seed, 1, static_cast<uint64_t>(j));
     }
 
@@ -37,7 +38,7 @@ private:
         req.bytes = cfg_.bs;
         // "separate-disk": job j owns device j mod devices; its queue spreads
         // jobs that share a device over that device's virtqueues.
-        if (cfg_.spread == "all") {
+        if (spread_all_) {
             req.device = static_cast<int32_t>(device_rng_.below(static_cast<uint64_t>(guest.devices())));
             req.queue = job % guest.queues();
         } else {
@@ -49,6 +50,7 @@ private:
 
     WorkloadConfig cfg_;
     RwMode mode_;
+    const bool spread_all_;  // spread: all (compared once, not per request)
     Rng device_rng_;
     std::vector<Rng> think_rng_;
 };
