@@ -49,8 +49,8 @@ private:
     };
     void start_next(Vcpu& v, int vcpu, int64_t start_ns);
 
-    const Dist& wakeup_latency_ns_;
-    const Dist& complete_ns_;
+    Dist wakeup_latency_ns_;  // copies: a GuestVcpus may outlive the profile it came from
+    Dist complete_ns_;
     int64_t halt_poll_ns_;
     Host& host_;
     std::vector<Vcpu> vcpus_;
