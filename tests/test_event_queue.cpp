@@ -39,6 +39,21 @@ TEST_CASE("event queue: time, then completions and timers before steps, then ins
     CHECK(evs[4].target == 0);
 }
 
+TEST_CASE("event queue: a vCPU event keeps its type and vCPU among completions and timers") {
+    EventQueue q(1);
+    q.push(100, EventType::vcpu_done, 3, 0);
+    q.push(100, EventType::backend_done, 9, 0);
+    q.push(100, EventType::workload_timer, 0, 5);
+    const auto evs = drain(q);
+    REQUIRE(evs.size() == 3);
+    CHECK(evs[0].type == EventType::vcpu_done);  // pushed first
+    CHECK(evs[0].target == 3);
+    CHECK(evs[1].type == EventType::backend_done);
+    CHECK(evs[1].target == 9);
+    CHECK(evs[2].type == EventType::workload_timer);
+    CHECK(evs[2].data == 5);
+}
+
 TEST_CASE("event queue: a new step supersedes the context's last one, a cancelled step never fires") {
     EventQueue q(5);
     q.set_step(1, 300, 1);
