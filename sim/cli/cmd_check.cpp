@@ -22,7 +22,8 @@ int cmd_check(int argc, char** argv) {
     if (!parse_command_line(argc, argv, desc, nullptr,
                             "pollsim check --baseline FILE [--set key=value]... [--update] [--threads N]",
                             "\nRuns every scenario of the suite (configs/check/suite.yaml: legacy and weighted,\n"
-                            "FCP and FICON, 1 and 2 IOThreads, randread and randwrite) and compares each metric\n"
+                            "FCP and FICON, 1 and 2 IOThreads, randread and randwrite, each on the plain DESIGN\n"
+                            "model and with guest-vcpus) and compares each metric\n"
                             "with the baseline, within the tolerance the baseline stores for it.\n"
                             "Exit status: 0 all metrics hold, 1 a regression, 2 bad usage or input (missing or\n"
                             "malformed baseline, unknown --set key, suite and baseline out of step).\n"))
