@@ -1,6 +1,7 @@
 // Issue 10 ("Hardening"): one regression test per item, in item order.
 #include <doctest/doctest.h>
 
+#include "tests/fake_guest.h"
 #include "tests/test_util.h"
 
 #include <filesystem>
@@ -376,45 +377,7 @@ TEST_CASE("issue 10 item 5: a looped closed-loop trace whose requests outlast it
 
 namespace {
 
-// A guest that completes every request service_ns after submission (the
-// recorded service if the request carries one) and fires timers in order.
-class FixedGuest final : public GuestApi {
-public:
-    int64_t now_ns() const override { return now_; }
-    void submit(IoRequest req) override {
-        req.t_sub_ns = now_;
-        submitted.push_back(req);
-        events_.push({now_ + (req.service_ns >= 0 ? req.service_ns : 100'000), seq_++, false, 0, req});
-    }
-    void timer_at(int64_t t_ns, uint64_t cookie) override { events_.push({t_ns, seq_++, true, cookie, {}}); }
-    int devices() const override { return 16; }
-    int queues() const override { return 1; }
-    void count_skipped(int64_t) override {}
-    void run(Workload& w) {
-        w.start(*this);
-        while (!events_.empty()) {
-            const Event e = events_.top();
-            events_.pop();
-            now_ = e.t_ns;
-            if (e.timer) w.on_timer(*this, e.cookie);
-            else w.on_complete(*this, e.req);
-        }
-    }
-    std::vector<IoRequest> submitted;
-
-private:
-    struct Event {
-        int64_t t_ns;
-        uint64_t seq;
-        bool timer;
-        uint64_t cookie;
-        IoRequest req;
-        bool operator<(const Event& o) const { return t_ns != o.t_ns ? t_ns > o.t_ns : seq > o.seq; }
-    };
-    int64_t now_ = 0;
-    uint64_t seq_ = 0;
-    std::priority_queue<Event> events_;
-};
+using test::FakeGuest;
 
 WorkloadConfig closed_trace(const std::string& path) {
     WorkloadConfig c;
@@ -440,7 +403,7 @@ TEST_CASE("issue 10 item 6: closed-loop replay of 200 devices needs no file desc
     rlimit tight = old;
     tight.rlim_cur = 64;  // fewer than the devices: one reader each cannot open
     REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
-    FixedGuest g;
+    FakeGuest g(16, 1);
     std::string error;
     try {
         auto w = make_trace_workload(closed_trace(path), 1);
@@ -470,7 +433,7 @@ TEST_CASE("issue 10 item 6: a stream far ahead of the others reads on its own, a
     for (int k = 0; k < 70000; ++k) text += std::to_string(k) + ",0\n";
     for (int k = 0; k < 3; ++k) text += std::to_string(70000 + k) + ",1\n";
     const std::string path = dir.write("skew.csv", text);
-    FixedGuest g;
+    FakeGuest g(16, 1);
     auto w = make_trace_workload(closed_trace(path), 1);
     g.run(*w);
     REQUIRE(g.submitted.size() == 70003);
