@@ -277,6 +277,30 @@ double from_unit(const FitParameter& p, double u) {
 
 }  // namespace
 
+RestartedResult nelder_mead_restarted(const std::function<double(const Eigen::VectorXd&)>& f,
+                                      const Eigen::VectorXd& x0, const Eigen::VectorXd& lower,
+                                      const Eigen::VectorXd& upper, const NelderMeadOptions& options) {
+    RestartedResult total;
+    static_cast<NelderMeadResult&>(total) = nelder_mead(f, x0, lower, upper, options);
+    const Eigen::Index n = x0.size();
+    while (total.converged && options.max_evaluations - total.evaluations >= n + 2) {
+        NelderMeadOptions rest = options;
+        rest.max_evaluations = options.max_evaluations - total.evaluations;
+        const NelderMeadResult r = nelder_mead(f, total.x, lower, upper, rest);
+        ++total.restarts;
+        total.evaluations += r.evaluations;
+        for (double b : r.best_f) total.best_f.push_back(std::min(b, total.f));
+        const bool improved = r.f < total.f - options.f_tolerance * (1.0 + std::abs(total.f));
+        if (r.f < total.f) {
+            total.x = r.x;
+            total.f = r.f;
+        }
+        total.converged = r.converged;
+        if (!improved) break;  // a fresh simplex around the best found nothing better
+    }
+    return total;
+}
+
 Eigen::MatrixXd halton_points(int count, int dims) {
     static const int primes[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37};
     if (dims > 12) throw std::invalid_argument("halton_points: at most 12 dimensions");
@@ -316,8 +340,9 @@ FitResult fit_parameters(const std::vector<FitParameter>& params, const Eigen::V
     const int spent = 1 + options.design_points;
     NelderMeadOptions nm_options = options.nelder_mead;
     nm_options.max_evaluations = std::max(n + 2, static_cast<Eigen::Index>(nm_options.max_evaluations - spent));
-    const NelderMeadResult nm = nelder_mead(f, best_u, Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n), nm_options);
-    return {values_of(nm.x), nm.f, spent + nm.evaluations, nm.converged, nm.best_f};
+    const RestartedResult nm =
+        nelder_mead_restarted(f, best_u, Eigen::VectorXd::Zero(n), Eigen::VectorXd::Ones(n), nm_options);
+    return {values_of(nm.x), nm.f, spent + nm.evaluations, nm.converged, nm.restarts, nm.best_f};
 }
 
 // ---- writing the fitted profile ----

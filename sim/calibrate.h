@@ -96,6 +96,18 @@ NelderMeadResult nelder_mead(const std::function<double(const Eigen::VectorXd&)>
                              const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
                              const NelderMeadOptions& options = {});
 
+// Nelder-Mead restarted from its own result with a fresh simplex while it
+// converges with budget left and the restart still improves f: a simplex
+// that has collapsed (or stalled on a jagged objective) gets a new full-size
+// one around the best point, so it is not the first basin's shape that stops
+// the search. `restarts` counts the runs after the first.
+struct RestartedResult : NelderMeadResult {
+    int restarts = 0;
+};
+RestartedResult nelder_mead_restarted(const std::function<double(const Eigen::VectorXd&)>& f,
+                                      const Eigen::VectorXd& x0, const Eigen::VectorXd& lower,
+                                      const Eigen::VectorXd& upper, const NelderMeadOptions& options = {});
+
 // `count` points of the Halton sequence in the unit cube of `dims`
 // dimensions (at most 12): deterministic and evenly spread.
 Eigen::MatrixXd halton_points(int count, int dims);
@@ -116,6 +128,7 @@ struct FitResult {
     double objective = 0;
     int evaluations = 0;          // design points included
     bool converged = false;
+    int restarts = 0;             // Nelder-Mead runs after the first
     std::vector<double> best_f;   // best value after each Nelder-Mead iteration
 };
 FitResult fit_parameters(const std::vector<FitParameter>& params, const Eigen::VectorXd& start,

@@ -70,6 +70,44 @@ TEST_CASE("Nelder-Mead finds the minimum of the Rosenbrock function inside a box
     for (size_t i = 1; i < r.best_f.size(); ++i) CHECK(r.best_f[i] <= r.best_f[i - 1]);
 }
 
+TEST_CASE("restarted Nelder-Mead continues where a collapsed simplex stopped") {
+    auto rosenbrock = [](const Eigen::VectorXd& x) {
+        return 100 * std::pow(x[1] - x[0] * x[0], 2) + std::pow(1 - x[0], 2);
+    };
+    // A coarse "flat" test (f values within 5 %) stops a single run in
+    // Rosenbrock's curved valley, well short of (1, 1).
+    NelderMeadOptions opt;
+    opt.max_evaluations = 3000;
+    opt.initial_step = 0.1;
+    opt.f_tolerance = 0.05;
+    const Eigen::Vector2d x0(-1.2, 1.0), lo(-2, -2), hi(2, 2);
+    const auto single = nelder_mead(rosenbrock, x0, lo, hi, opt);
+    REQUIRE(single.converged);
+    REQUIRE(single.evaluations < opt.max_evaluations);
+    const auto restarted = nelder_mead_restarted(rosenbrock, x0, lo, hi, opt);
+    CHECK(restarted.restarts >= 1);
+    CHECK(restarted.f < single.f);
+    CHECK(std::abs(restarted.x[0] - 1) < std::abs(single.x[0] - 1));
+    // The first run is the single run: restarting changes nothing before it.
+    CHECK(restarted.best_f.size() > single.best_f.size());
+    for (size_t i = 0; i < single.best_f.size(); ++i) CHECK(restarted.best_f[i] == single.best_f[i]);
+    for (size_t i = 1; i < restarted.best_f.size(); ++i) CHECK(restarted.best_f[i] <= restarted.best_f[i - 1]);
+    // The budget holds (a shrink may overrun it by one simplex, n evaluations).
+    CHECK(restarted.evaluations <= opt.max_evaluations + 2);
+}
+
+TEST_CASE("restarted Nelder-Mead stops when a fresh simplex finds nothing better") {
+    auto bowl = [](const Eigen::VectorXd& x) { return (x.array() - 0.3).square().sum(); };
+    NelderMeadOptions opt;
+    opt.max_evaluations = 100000;
+    const auto r = nelder_mead_restarted(bowl, Eigen::Vector2d(0.9, 0.9), Eigen::Vector2d(0, 0), Eigen::Vector2d(1, 1), opt);
+    CHECK(r.converged);
+    CHECK(r.restarts >= 1);
+    CHECK(r.restarts < 10);
+    CHECK(r.evaluations < 2000);
+    CHECK(r.x[0] == doctest::Approx(0.3).epsilon(1e-2));
+}
+
 TEST_CASE("Nelder-Mead respects the box when the minimum lies outside it") {
     auto f = [](const Eigen::VectorXd& x) { return (x.array() - 5.0).square().sum(); };
     const auto r = nelder_mead(f, Eigen::Vector2d(0.1, 0.2), Eigen::Vector2d(0, 0), Eigen::Vector2d(1, 1));
