@@ -7,7 +7,8 @@
 // live step (a new one supersedes the old), so each context owns a slot and
 // a tournament tree over the slots yields the earliest. The heap holds only
 // completions and timers, and a superseded step costs nothing instead of
-// being popped as a no-op later.
+// being popped as a no-op later. A guest vCPU (guest-vcpus) also has at
+// most one pending event, so vCPUs get slots of their own.
 #pragma once
 #include <cstdint>
 #include <limits>
@@ -55,6 +56,8 @@ public:
         settle();
         return static_cast<int64_t>(nodes_[1].key >> 64);
     }
+    // The earliest (time, seq); only after top_ns() and when it is not INT64_MAX.
+    uint64_t top_seq() const { return static_cast<uint64_t>(nodes_[1].key); }
     // The earliest step, taken out of its slot.
     Event pop() {
         settle();
@@ -112,6 +115,7 @@ class TimedHeap {
 public:
     bool empty() const { return items_.empty(); }
     int64_t top_ns() const { return static_cast<int64_t>(items_.front().key >> 64); }
+    uint64_t top_seq() const { return static_cast<uint64_t>(items_.front().key) >> kTypeBits; }
     void push(int64_t t_ns, uint64_t seq, EventType type, uint64_t data) {
         const Item item{(static_cast<Packed>(t_ns) << 64) | (seq << kTypeBits) | static_cast<uint64_t>(type), data};
         items_.push_back(item);
@@ -167,14 +171,21 @@ private:
 
 class EventQueue {
 public:
-    explicit EventQueue(int contexts = 1) { steps_.resize(contexts); }
+    explicit EventQueue(int contexts = 1, int vcpus = 0) : has_vcpus_(vcpus > 0) {
+        steps_.resize(contexts);
+        if (has_vcpus_) vcpus_.resize(vcpus);
+    }
 
-    // A completion, timer or vCPU event (class 0). backend_done and
-    // vcpu_done carry their request id or vCPU as `target`, workload_timer
-    // its cookie as `data`.
+    // A completion or timer (class 0). backend_done carries its request id
+    // as `target`, workload_timer its cookie as `data`. vCPU events go
+    // through set_vcpu_done().
     void push(int64_t t_ns, EventType type, int32_t target, uint64_t data) {
         heap_.push(t_ns, seq_++, type, type == EventType::workload_timer ? data : static_cast<uint64_t>(target));
     }
+    // vCPU `vcpu`'s next completion done (class 0, like the heap's events).
+    // A vCPU has at most one pending, so it lives in a slot, as a step does,
+    // and the heap stays the completions' and timers' alone.
+    void set_vcpu_done(int vcpu, int64_t t_ns) { vcpus_.set(vcpu, t_ns, seq_++, 0); }
     // Context `ctx`'s next step (class 1), superseding its previous one.
     void set_step(int ctx, int64_t t_ns, uint64_t data) { steps_.set(ctx, t_ns, seq_++, data); }
     void cancel_step(int ctx) { steps_.clear(ctx); }
@@ -182,8 +193,16 @@ public:
     // Takes the next event into `out` if it is due before end_ns.
     bool pop_before(int64_t end_ns, Event& out) {
         const int64_t step_ns = steps_.top_ns();  // INT64_MAX: no step
-        // At equal times a completion or timer goes before a step.
-        if (!heap_.empty() && heap_.top_ns() <= step_ns) {
+        if (has_vcpus_ && vcpu_first()) {
+            const int64_t vcpu_ns = vcpus_.top_ns();
+            // At equal times a class-0 event goes before a step.
+            if (vcpu_ns <= step_ns) {
+                if (vcpu_ns >= end_ns) return false;
+                out = vcpus_.pop();
+                out.type = EventType::vcpu_done;
+                return true;
+            }
+        } else if (!heap_.empty() && heap_.top_ns() <= step_ns) {
             if (heap_.top_ns() >= end_ns) return false;
             out = heap_.pop();
             return true;
@@ -194,8 +213,20 @@ public:
     }
 
 private:
+    // Whether the earliest class-0 event is a vCPU's: (time, seq) against
+    // the heap's top, the order they would have had in one heap.
+    bool vcpu_first() {
+        const int64_t vcpu_ns = vcpus_.top_ns();
+        if (vcpu_ns == std::numeric_limits<int64_t>::max()) return false;
+        if (heap_.empty()) return true;
+        const int64_t heap_ns = heap_.top_ns();
+        return vcpu_ns != heap_ns ? vcpu_ns < heap_ns : vcpus_.top_seq() < heap_.top_seq();
+    }
+
     TimedHeap heap_;
     StepSlots steps_;
+    StepSlots vcpus_;  // guest-vcpus only: one slot per vCPU
+    bool has_vcpus_ = false;
     uint64_t seq_ = 0;
 };
 

@@ -35,7 +35,7 @@ Simulation::Simulation(const Config& config, int replication, RequestObserver* o
 
 Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Workload> workload,
                        RequestObserver* observer)
-    : config_(config), observer_(observer), events_(config.iothreads), workload_(std::move(workload)) {
+    : config_(config), observer_(observer), events_(config.iothreads, config.profile.mechanisms.guest_vcpus ? static_cast<int>(std::max<int64_t>(1, config.profile.guest_vcpus)) : 0), workload_(std::move(workload)) {
     window_ = Window{config.warmup_ns, config.warmup_ns + config.duration_ns};
     const uint64_t seed = replication_seed(config.seed, replication);
     const PolicyOps* ops = find_policy(config.policy);
@@ -160,7 +160,7 @@ void Simulation::to_guest(int32_t request_id) {
     else complete_for_guest(request_id);
 }
 
-void Simulation::schedule_vcpu(int vcpu, int64_t t_ns) { events_.push(t_ns, EventType::vcpu_done, vcpu, 0); }
+void Simulation::schedule_vcpu(int vcpu, int64_t t_ns) { events_.set_vcpu_done(vcpu, t_ns); }
 
 void Simulation::charge_vcpu(int32_t request_id, int64_t from_ns, int64_t to_ns, bool halt_poll) {
     contexts_[slots_[request_id].ctx]->charge_guest(from_ns, to_ns, halt_poll);

@@ -39,19 +39,58 @@ TEST_CASE("event queue: time, then completions and timers before steps, then ins
     CHECK(evs[4].target == 0);
 }
 
-TEST_CASE("event queue: a vCPU event keeps its type and vCPU among completions and timers") {
-    EventQueue q(1);
-    q.push(100, EventType::vcpu_done, 3, 0);
+TEST_CASE("event queue: vCPU events sit among completions and timers in insertion order, before steps") {
+    EventQueue q(2, 4);
+    q.set_step(1, 100, 5);
+    q.set_vcpu_done(3, 100);
     q.push(100, EventType::backend_done, 9, 0);
+    q.set_vcpu_done(0, 100);
     q.push(100, EventType::workload_timer, 0, 5);
+    q.push(50, EventType::backend_done, 1, 0);
+    q.set_vcpu_done(2, 70);
     const auto evs = drain(q);
-    REQUIRE(evs.size() == 3);
-    CHECK(evs[0].type == EventType::vcpu_done);  // pushed first
-    CHECK(evs[0].target == 3);
-    CHECK(evs[1].type == EventType::backend_done);
-    CHECK(evs[1].target == 9);
-    CHECK(evs[2].type == EventType::workload_timer);
-    CHECK(evs[2].data == 5);
+    REQUIRE(evs.size() == 7);
+    // 50: the completion; 70: vCPU 2; at 100 the class-0 events in the
+    // order they were scheduled (vCPU 3, completion 9, vCPU 0, timer), as
+    // one heap would give them, and the step last.
+    CHECK(evs[0].t_ns == 50);
+    CHECK(evs[0].target == 1);
+    CHECK(evs[1].t_ns == 70);
+    CHECK(evs[1].type == EventType::vcpu_done);
+    CHECK(evs[1].target == 2);
+    CHECK(evs[2].type == EventType::vcpu_done);
+    CHECK(evs[2].target == 3);
+    CHECK(evs[3].type == EventType::backend_done);
+    CHECK(evs[3].target == 9);
+    CHECK(evs[4].type == EventType::vcpu_done);
+    CHECK(evs[4].target == 0);
+    CHECK(evs[5].type == EventType::workload_timer);
+    CHECK(evs[5].data == 5);
+    CHECK(evs[6].type == EventType::context_step);
+    CHECK(evs[6].target == 1);
+}
+
+TEST_CASE("event queue: a vCPU scheduling its next event while handling one, and the window's end") {
+    EventQueue q(1, 2);
+    q.set_vcpu_done(1, 10);
+    q.push(30, EventType::backend_done, 4, 0);
+    Event ev;
+    REQUIRE(q.pop_before(1000, ev));
+    CHECK(ev.type == EventType::vcpu_done);
+    CHECK(ev.target == 1);
+    q.set_vcpu_done(1, 20);  // its next completion, while handling the last
+    REQUIRE(q.pop_before(1000, ev));
+    CHECK(ev.t_ns == 20);
+    CHECK(ev.target == 1);
+    // Taken and not replaced: the slot is empty now.
+    REQUIRE(q.pop_before(1000, ev));
+    CHECK(ev.type == EventType::backend_done);
+    q.set_vcpu_done(0, 2000);
+    CHECK_FALSE(q.pop_before(1000, ev));  // due at or after the end: stays
+    REQUIRE(q.pop_before(3000, ev));
+    CHECK(ev.t_ns == 2000);
+    CHECK(ev.target == 0);
+    CHECK_FALSE(q.pop_before(INT64_MAX, ev));
 }
 
 TEST_CASE("event queue: a new step supersedes the context's last one, a cancelled step never fires") {
