@@ -175,7 +175,8 @@ Eigen::VectorXd rounded_values(const std::vector<FitParameter>& params, const Ei
 // ---- Nelder-Mead ----
 
 NelderMeadResult nelder_mead(const std::function<double(const Eigen::VectorXd&)>& f, const Eigen::VectorXd& x0,
-                             const Eigen::VectorXd& lower, const Eigen::VectorXd& upper, const NelderMeadOptions& opt) {
+                             const Eigen::VectorXd& lower, const Eigen::VectorXd& upper, const NelderMeadOptions& opt,
+                             std::optional<double> f_x0) {
     const Eigen::Index n = x0.size();
     NelderMeadResult res;
     auto clamp = [&](const Eigen::VectorXd& x) -> Eigen::VectorXd { return x.cwiseMax(lower).cwiseMin(upper); };
@@ -187,7 +188,7 @@ NelderMeadResult nelder_mead(const std::function<double(const Eigen::VectorXd&)>
     // Initial simplex: x0 and one step along each axis (backwards at an upper bound).
     std::vector<Eigen::VectorXd> simplex(static_cast<size_t>(n + 1), clamp(x0));
     Eigen::VectorXd fv(n + 1);
-    fv[0] = eval(simplex[0]);
+    fv[0] = f_x0 ? *f_x0 : eval(simplex[0]);
     for (Eigen::Index i = 0; i < n; ++i) {
         Eigen::VectorXd v = simplex[0];
         const double step = opt.initial_step * (upper[i] - lower[i]);
@@ -286,7 +287,7 @@ RestartedResult nelder_mead_restarted(const std::function<double(const Eigen::Ve
     while (total.converged && options.max_evaluations - total.evaluations >= n + 2) {
         NelderMeadOptions rest = options;
         rest.max_evaluations = options.max_evaluations - total.evaluations;
-        const NelderMeadResult r = nelder_mead(f, total.x, lower, upper, rest);
+        const NelderMeadResult r = nelder_mead(f, total.x, lower, upper, rest, total.f);
         ++total.restarts;
         total.evaluations += r.evaluations;
         for (double b : r.best_f) total.best_f.push_back(std::min(b, total.f));

@@ -30,6 +30,7 @@
 #pragma once
 #include <Eigen/Dense>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -92,9 +93,11 @@ struct NelderMeadResult {
 };
 
 // Minimises f over the box [lower, upper] (points are clamped into it).
+// `f_x0`: f(x0) when the caller already has it (x0 inside the box), so it
+// is not evaluated again.
 NelderMeadResult nelder_mead(const std::function<double(const Eigen::VectorXd&)>& f, const Eigen::VectorXd& x0,
                              const Eigen::VectorXd& lower, const Eigen::VectorXd& upper,
-                             const NelderMeadOptions& options = {});
+                             const NelderMeadOptions& options = {}, std::optional<double> f_x0 = std::nullopt);
 
 // Nelder-Mead restarted from its own result with a fresh simplex while it
 // converges with budget left and the restart still improves f: a simplex

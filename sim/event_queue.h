@@ -193,8 +193,8 @@ public:
     // Takes the next event into `out` if it is due before end_ns.
     bool pop_before(int64_t end_ns, Event& out) {
         const int64_t step_ns = steps_.top_ns();  // INT64_MAX: no step
-        if (has_vcpus_ && vcpu_first()) {
-            const int64_t vcpu_ns = vcpus_.top_ns();
+        const int64_t vcpu_ns = has_vcpus_ ? vcpus_.top_ns() : kNone;
+        if (vcpu_ns != kNone && vcpu_before_heap(vcpu_ns)) {
             // At equal times a class-0 event goes before a step.
             if (vcpu_ns <= step_ns) {
                 if (vcpu_ns >= end_ns) return false;
@@ -213,11 +213,10 @@ public:
     }
 
 private:
-    // Whether the earliest class-0 event is a vCPU's: (time, seq) against
-    // the heap's top, the order they would have had in one heap.
-    bool vcpu_first() {
-        const int64_t vcpu_ns = vcpus_.top_ns();
-        if (vcpu_ns == std::numeric_limits<int64_t>::max()) return false;
+    static constexpr int64_t kNone = std::numeric_limits<int64_t>::max();  // an empty slot tree's top_ns()
+    // Whether the earliest vCPU event (at vcpu_ns) goes before the heap's
+    // top: by (time, seq), the order they would have had in one heap.
+    bool vcpu_before_heap(int64_t vcpu_ns) const {
         if (heap_.empty()) return true;
         const int64_t heap_ns = heap_.top_ns();
         return vcpu_ns != heap_ns ? vcpu_ns < heap_ns : vcpus_.top_seq() < heap_.top_seq();

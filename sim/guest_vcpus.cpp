@@ -6,12 +6,14 @@
 
 namespace pollsim {
 
+int guest_vcpu_count(const Profile& profile) { return static_cast<int>(std::max<int64_t>(1, profile.guest_vcpus)); }
+
 GuestVcpus::GuestVcpus(const Profile& profile, uint64_t seed, Host& host)
     : wakeup_latency_ns_(profile.guest_wakeup_latency_ns),
       complete_ns_(profile.guest_complete_ns),
       halt_poll_ns_(profile.guest_halt_poll_ns),
       host_(host),
-      vcpus_(static_cast<size_t>(std::max<int64_t>(1, profile.guest_vcpus))) {
+      vcpus_(static_cast<size_t>(guest_vcpu_count(profile))) {
     for (size_t i = 0; i < vcpus_.size(); ++i) {
         vcpus_[i].wakeup_rng = Rng(seed, 0, i);
         vcpus_[i].complete_rng = Rng(seed, 1, i);

@@ -16,6 +16,9 @@ namespace pollsim {
 
 struct Profile;
 
+// How many vCPUs the guest has (a profile's guest_vcpus, at least one).
+int guest_vcpu_count(const Profile& profile);
+
 class GuestVcpus {
 public:
     // What the vCPUs need from the simulation around them.

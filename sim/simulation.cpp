@@ -35,7 +35,10 @@ Simulation::Simulation(const Config& config, int replication, RequestObserver* o
 
 Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Workload> workload,
                        RequestObserver* observer)
-    : config_(config), observer_(observer), events_(config.iothreads, config.profile.mechanisms.guest_vcpus ? static_cast<int>(std::max<int64_t>(1, config.profile.guest_vcpus)) : 0), workload_(std::move(workload)) {
+    : config_(config),
+      observer_(observer),
+      events_(config.iothreads, config.profile.mechanisms.guest_vcpus ? guest_vcpu_count(config.profile) : 0),
+      workload_(std::move(workload)) {
     window_ = Window{config.warmup_ns, config.warmup_ns + config.duration_ns};
     const uint64_t seed = replication_seed(config.seed, replication);
     const PolicyOps* ops = find_policy(config.policy);

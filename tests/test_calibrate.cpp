@@ -51,12 +51,13 @@ calibration:
     reason: test
 )";
 
+double rosenbrock(const Eigen::VectorXd& x) {
+    return 100 * std::pow(x[1] - x[0] * x[0], 2) + std::pow(1 - x[0], 2);
+}
+
 }  // namespace
 
 TEST_CASE("Nelder-Mead finds the minimum of the Rosenbrock function inside a box") {
-    auto rosenbrock = [](const Eigen::VectorXd& x) {
-        return 100 * std::pow(x[1] - x[0] * x[0], 2) + std::pow(1 - x[0], 2);
-    };
     NelderMeadOptions opt;
     opt.max_evaluations = 2000;
     opt.initial_step = 0.1;
@@ -71,9 +72,6 @@ TEST_CASE("Nelder-Mead finds the minimum of the Rosenbrock function inside a box
 }
 
 TEST_CASE("restarted Nelder-Mead continues where a collapsed simplex stopped") {
-    auto rosenbrock = [](const Eigen::VectorXd& x) {
-        return 100 * std::pow(x[1] - x[0] * x[0], 2) + std::pow(1 - x[0], 2);
-    };
     // A coarse "flat" test (f values within 5 %) stops a single run in
     // Rosenbrock's curved valley, well short of (1, 1).
     NelderMeadOptions opt;
@@ -94,6 +92,23 @@ TEST_CASE("restarted Nelder-Mead continues where a collapsed simplex stopped") {
     for (size_t i = 1; i < restarted.best_f.size(); ++i) CHECK(restarted.best_f[i] <= restarted.best_f[i - 1]);
     // The budget holds (a shrink may overrun it by one simplex, n evaluations).
     CHECK(restarted.evaluations <= opt.max_evaluations + 2);
+}
+
+TEST_CASE("Nelder-Mead does not evaluate its start again when its value is given") {
+    int calls = 0;
+    auto counted = [&](const Eigen::VectorXd& x) {
+        ++calls;
+        return rosenbrock(x);
+    };
+    NelderMeadOptions opt;
+    opt.max_evaluations = 2;  // stop right after the initial simplex
+    const Eigen::Vector2d x0(-1.2, 1.0), lo(-2, -2), hi(2, 2);
+    nelder_mead(counted, x0, lo, hi, opt);
+    CHECK(calls == 3);  // x0 and one vertex per axis
+    calls = 0;
+    const auto r = nelder_mead(counted, x0, lo, hi, opt, rosenbrock(x0));
+    CHECK(calls == 2);
+    CHECK(r.evaluations == 2);
 }
 
 TEST_CASE("restarted Nelder-Mead stops when a fresh simplex finds nothing better") {
