@@ -181,13 +181,13 @@ void AioContext::start_poll_phase(int64_t poll_ns) {
     spin_ns_ = std::max<int64_t>(1, profile_.spin_overhead_ns.sample(rng_) + n_poll * profile_.poll_check_ns.sample(rng_));
     poll_start_ns_ = now_ns_;
     phase_ = Phase::polling;
-    if (poll_list_has_work()) schedule(now_ns_ + spin_ns_);
-    else schedule(now_ns_ + (poll_ns + spin_ns_ - 1) / spin_ns_ * spin_ns_);
+    poll_spins_ = poll_list_has_work() ? 1 : (poll_ns + spin_ns_ - 1) / spin_ns_;
+    schedule(now_ns_ + poll_spins_ * spin_ns_);
 }
 
 void AioContext::end_poll_phase() {
     charge(stats_.poll_ns, poll_start_ns_, now_ns_);
-    if (iter_in_window_) stats_.spins += (now_ns_ - poll_start_ns_) / spin_ns_;
+    if (iter_in_window_) stats_.spins += poll_spins_;  // the phase ends at a spin boundary
     if (poll_list_has_work()) {
         collect_poll_visible();
         // QEMU's progress flag leaves out the notifier: polling ends (the
@@ -482,7 +482,10 @@ void AioContext::new_work(int handler, int64_t t_ns) {
     if (phase_ != Phase::polling || !handlers_[handler].in_poll_list) return;
     const int64_t k = std::max<int64_t>(1, (t_ns - poll_start_ns_ + spin_ns_ - 1) / spin_ns_);
     const int64_t boundary_ns = poll_start_ns_ + k * spin_ns_;
-    if (boundary_ns < scheduled_ns_) schedule(boundary_ns);
+    if (boundary_ns < scheduled_ns_) {
+        poll_spins_ = k;
+        schedule(boundary_ns);
+    }
 }
 
 void AioContext::fd_became_ready(int64_t ready_ns) {

@@ -178,6 +178,7 @@ private:
     bool skip_next_poll_ = false;   // dispatch-poll-gate
     int64_t poll_start_ns_ = 0;
     int64_t spin_ns_ = 1;
+    int64_t poll_spins_ = 0;  // spins from poll_start_ns_ to the phase's scheduled end (no division there)
     int64_t block_ns_ = 0;
     std::vector<int> dispatch_list_;
     size_t dispatch_index_ = 0;

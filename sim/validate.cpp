@@ -390,7 +390,7 @@ std::vector<PolicyAgreement> per_policy(const std::vector<AgreementRow>& rows, d
     std::vector<PolicyAgreement> out;
     for (const auto& row : rows) {
         auto it = std::find_if(out.begin(), out.end(), [&](const PolicyAgreement& p) { return p.policy == row.policy; });
-        if (it == out.end()) it = out.insert(out.end(), PolicyAgreement{row.policy});
+        if (it == out.end()) it = out.insert(out.end(), PolicyAgreement{row.policy, 0, {}, 0});
         ++it->points;
         bool all = point_agrees(row.result, "requests", tol);
         for (const auto& k : agreement_keys()) {

@@ -255,7 +255,7 @@ TEST_CASE("calibration residuals: zero on the published figures, positive outsid
               {"poll_weight": 2, "throughput_change_pct": -2.4, "cpu_change_pct": -10.9}],
         "B": [{"iothreads": 1, "throughput_change_pct": [-8, -3], "cpu_change_pct": [-25, -10]}]})");
     auto est = [](double v) { return Estimate{v, 0, {v}}; };
-    std::vector<RowA> a = {{3, est(-2.2), est(-9.4)}, {2, est(-2.4), est(-10.9)}};
+    std::vector<RowA> a = {{3, est(-2.2), est(-9.4), std::nullopt}, {2, est(-2.4), est(-10.9), std::nullopt}};
     RowB b;
     b.iothreads = 1;
     b.throughput_lo = {est(-8), "read"};
