@@ -13,5 +13,8 @@ struct EmbeddedFile {
 const std::vector<EmbeddedFile>& embedded_files();
 // nullptr if not embedded.
 const char* find_embedded(const std::string& path);
+// A hash of the engine's, policies' and workloads' sources at build time
+// (CMakeLists.txt): what a cached sweep point must have been made with.
+const char* model_id();
 
 }  // namespace pollsim

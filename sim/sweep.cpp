@@ -1,4 +1,5 @@
 #include "sim/sweep.h"
+#include "sim/embedded.h"
 
 #include <algorithm>
 #include <chrono>
@@ -325,7 +326,9 @@ std::string config_fingerprint(const Config& config, const std::string& prefix) 
     return buf;
 }
 
-std::string point_key(const Config& config) { return config_fingerprint(config, std::string(POLLSIM_VERSION) + "\n"); }
+std::string point_key(const Config& config) {
+    return config_fingerprint(config, std::string(POLLSIM_VERSION) + "\n" + model_id() + "\n");
+}
 
 std::string read_base_path(const YAML::Node& n, const std::string& file, const std::string& dir) {
     if (!n.IsScalar() || n.Scalar().empty()) throw InputError(yaml_where(n, file, "base") + ": expected a config path");

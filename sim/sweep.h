@@ -85,7 +85,8 @@ std::vector<SweepPoint> resolve_points(const SweepSpec& spec, const std::vector<
 std::string config_fingerprint(const Config& config, const std::string& prefix = "");
 
 // The cache key of a point: config_fingerprint salted with the pollsim
-// version, so a new version runs every point again.
+// version and the model's source hash (model_id(), sim/embedded.h), so a
+// point cached by other model code runs again.
 std::string point_key(const Config& config);
 
 // The `base:` entry of a sweep or check suite file: a config path, resolved

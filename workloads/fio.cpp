@@ -43,11 +43,15 @@ private:
             req.op = mode_.op;
             req.random = mode_.random;
             req.bytes = cfg_.bs;
-            // "separate-disk": job j owns device j mod devices; its queue
-            // spreads jobs that share a device over that device's virtqueues.
-            // "all": the device is drawn per request (submit_for).
-            req.device = job % guest.devices();
-            req.queue = spread_all_ ? job % guest.queues() : (job / guest.devices()) % guest.queues();
+            if (spread_all_) {
+                // "all": the device is drawn per request (submit_for).
+                req.queue = job % guest.queues();
+            } else {
+                // "separate-disk": job j owns device j mod devices; its queue
+                // spreads jobs that share a device over that device's virtqueues.
+                req.device = job % guest.devices();
+                req.queue = (job / guest.devices()) % guest.queues();
+            }
         }
     }
 
