@@ -319,6 +319,7 @@ void AioContext::dispatch_next() {
     hd.last_dispatch_ns = now_ns_;
     set_fd_ready(h, kNever);  // the handler reads its eventfd
     in_flight_.clear();
+    dispatching_vq_ = hd.kind == Handler::Kind::vq;
     int64_t cost_ns = 0;
     if (hd.kind == Handler::Kind::notifier) {
         // aio_context_notifier_cb(): nothing to do but clear the flag.
@@ -362,9 +363,8 @@ int64_t AioContext::completion_cost_ns() {
 // A handler's dispatch ended: its requests reach the backend, or its
 // completions reach the guest.
 void AioContext::finish_handler_dispatch() {
-    const bool is_vq = handlers_[dispatch_list_[dispatch_index_]].kind == Handler::Kind::vq;
     for (int32_t id : in_flight_) {
-        if (is_vq) host_.to_backend(id);
+        if (dispatching_vq_) host_.to_backend(id);
         else host_.to_guest(id);
     }
     ++dispatch_index_;

@@ -45,7 +45,8 @@ public:
     virtual int64_t next_completion_ns(int ctx) const { return kNever; }
 };
 
-struct Handler {
+// One cache line each (64 bytes, aligned): a dispatch touches one line.
+struct alignas(64) Handler {
     // notifier: the AioContext's own event notifier (timer-notify).
     enum class Kind : uint8_t { vq, cq, notifier };
     Kind kind = Kind::vq;
@@ -60,7 +61,9 @@ struct Handler {
     bool has_work() const { return !pending.empty() || notified; }
 };
 
-class AioContext {
+// Cache-line aligned: with many IOThreads each context's state is out of L1
+// by the time its next event comes, so the lines it spans are what it costs.
+class alignas(64) AioContext {
 public:
     AioContext(int index, int n_vq, const Profile& profile, std::unique_ptr<Policy> policy,
                int64_t poll_max_ns, double near_max_fraction, Window window, ContextHost& host, uint64_t seed);
@@ -176,6 +179,7 @@ private:
     bool vq_dispatched_ = false;    // this iteration dispatched a virtqueue
     bool armed_earliest_ = false;   // ... and armed a timer that became the earliest
     bool skip_next_poll_ = false;   // dispatch-poll-gate
+    bool dispatching_vq_ = false;   // the handler being dispatched is a vq (kept here: no look-up when it ends)
     int64_t poll_start_ns_ = 0;
     int64_t spin_ns_ = 1;
     int64_t poll_spins_ = 0;  // spins from poll_start_ns_ to the phase's scheduled end (no division there)

@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <vector>
 
 namespace pollsim {
@@ -106,6 +107,20 @@ private:
     int taken_ = -1;                  // context whose step was taken out and whose slot still holds it
 };
 
+// An allocator of cache-line aligned storage, for arrays laid out by line.
+template <class T>
+struct CacheAligned {
+    using value_type = T;
+    static constexpr std::align_val_t kAlign{64};
+    CacheAligned() = default;
+    template <class U>
+    CacheAligned(const CacheAligned<U>&) {}
+    T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+    void deallocate(T* p, size_t n) { ::operator delete(p, n * sizeof(T), kAlign); }
+    template <class U>
+    bool operator==(const CacheAligned<U>&) const { return true; }
+};
+
 // Completions and timers: a binary min-heap on (time, seq) keys packed in
 // 128 bits (the event's type rides in the low bits, below the seq). A pop
 // moves the hole down to a leaf choosing the earlier child by index
@@ -113,28 +128,33 @@ private:
 // mispredicts half the time), then lets the last item rise into place.
 class TimedHeap {
 public:
-    bool empty() const { return items_.empty(); }
-    int64_t top_ns() const { return static_cast<int64_t>(items_.front().key >> 64); }
-    uint64_t top_seq() const { return static_cast<uint64_t>(items_.front().key) >> kTypeBits; }
+    bool empty() const { return items_.size() == 1; }
+    int64_t top_ns() const { return static_cast<int64_t>(items_[1].key >> 64); }
+    uint64_t top_seq() const { return static_cast<uint64_t>(items_[1].key) >> kTypeBits; }
     void push(int64_t t_ns, uint64_t seq, EventType type, uint64_t data) {
         const Item item{(static_cast<Packed>(t_ns) << 64) | (seq << kTypeBits) | static_cast<uint64_t>(type), data};
         items_.push_back(item);
         rise(items_.size() - 1, item);
     }
     Event pop() {
-        const Item top = items_.front();
+        const Item top = items_[1];
         const Item last = items_.back();
         items_.pop_back();
-        const size_t n = items_.size();
+        const size_t n = items_.size() - 1;  // items left, at [1, n]
         if (n > 0) {
-            size_t i = 0;
-            size_t c = 1;
-            for (; c + 1 < n; c = 2 * i + 1) {
+            size_t i = 1;
+            size_t c = 2;
+            for (; c < n; c = 2 * i) {
+                // Both pairs the hole may move to next, fetched before this
+                // comparison decides: each level's load no longer waits for
+                // the one before it.
+                prefetch(2 * c);
+                prefetch(2 * c + 2);
                 c += static_cast<size_t>(items_[c + 1].key < items_[c].key);
                 items_[i] = items_[c];
                 i = c;
             }
-            if (c < n) {  // a lone last child
+            if (c == n) {  // a lone last child
                 items_[i] = items_[c];
                 i = c;
             }
@@ -156,17 +176,24 @@ private:
         Packed key;
         uint64_t data;
     };
+    // A hint only: the address may lie past the end (integer arithmetic, so
+    // no out-of-range pointer is formed; a prefetch never faults).
+    void prefetch(size_t i) const {
+        __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(items_.data()) + i * sizeof(Item)));
+    }
     // Places `item` at hole i or above it.
     void rise(size_t i, const Item& item) {
-        while (i > 0) {
-            const size_t parent = (i - 1) / 2;
+        while (i > 1) {
+            const size_t parent = i / 2;
             if (!(item.key < items_[parent].key)) break;
             items_[i] = items_[parent];
             i = parent;
         }
         items_[i] = item;
     }
-    std::vector<Item> items_;
+    // 1-based (items_[0] is unused), in 64-byte aligned storage: two
+    // siblings, compared at every level of a pop, share one cache line.
+    std::vector<Item, CacheAligned<Item>> items_ = std::vector<Item, CacheAligned<Item>>(1);
 };
 
 class EventQueue {

@@ -79,20 +79,25 @@ public:
     static int64_t lo(int i) { return i == 0 ? 0 : int64_t{1} << (i - 1); }
     static int64_t hi(int i) { return i == 0 ? 1 : (i >= 64 ? INT64_MAX : int64_t{1} << i); }
 
-    void add_iteration(int64_t v) { ++iterations_[index_of(v)]; }
-    void add_time(int64_t v, int64_t ns) { time_ns_[index_of(v)] += ns; }
-    int64_t iterations(int i) const { return iterations_[i]; }
-    int64_t time_ns(int i) const { return time_ns_[i]; }
+    void add_iteration(int64_t v) { ++buckets_[index_of(v)].iterations; }
+    void add_time(int64_t v, int64_t ns) { buckets_[index_of(v)].time_ns += ns; }
+    int64_t iterations(int i) const { return buckets_[i].iterations; }
+    int64_t time_ns(int i) const { return buckets_[i].time_ns; }
     void merge(const Pow2Histogram& o) {
         for (int i = 0; i < kBuckets; ++i) {
-            iterations_[i] += o.iterations_[i];
-            time_ns_[i] += o.time_ns_[i];
+            buckets_[i].iterations += o.buckets_[i].iterations;
+            buckets_[i].time_ns += o.buckets_[i].time_ns;
         }
     }
 
 private:
-    std::array<int64_t, kBuckets> iterations_{};
-    std::array<int64_t, kBuckets> time_ns_{};
+    // A bucket's two counts side by side: an iteration adds to both of one
+    // bucket, in one cache line.
+    struct Bucket {
+        int64_t iterations = 0;
+        int64_t time_ns = 0;
+    };
+    std::array<Bucket, kBuckets> buckets_{};
 };
 
 }  // namespace pollsim

@@ -13,18 +13,18 @@ public:
     explicit IndexSet(int capacity = 0) { resize(capacity); }
     void resize(int capacity) {
         const size_t words = (static_cast<size_t>(capacity) + 63) / 64;
-        words_.assign(words, 0);
-        summary_.assign((words + 63) / 64, 0);
+        summary_words_ = (words + 63) / 64;
+        bits_.assign(summary_words_ + words, 0);
     }
     void insert(int i) {
         const size_t w = static_cast<size_t>(i) / 64;
-        words_[w] |= uint64_t{1} << (i % 64);
-        summary_[w / 64] |= uint64_t{1} << (w % 64);
+        word(w) |= uint64_t{1} << (i % 64);
+        bits_[w / 64] |= uint64_t{1} << (w % 64);
     }
     void erase(int i) {
         const size_t w = static_cast<size_t>(i) / 64;
-        words_[w] &= ~(uint64_t{1} << (i % 64));
-        if (!words_[w]) summary_[w / 64] &= ~(uint64_t{1} << (w % 64));
+        word(w) &= ~(uint64_t{1} << (i % 64));
+        if (!word(w)) bits_[w / 64] &= ~(uint64_t{1} << (w % 64));
     }
     void set(int i, bool member) {
         if (member) insert(i);
@@ -34,10 +34,10 @@ public:
     // returns whether one did.
     template <class F>
     bool find_if(F f) const {
-        for (size_t s = 0; s < summary_.size(); ++s) {
-            for (uint64_t sbits = summary_[s]; sbits; sbits &= sbits - 1) {
+        for (size_t s = 0; s < summary_words_; ++s) {
+            for (uint64_t sbits = bits_[s]; sbits; sbits &= sbits - 1) {
                 const size_t w = s * 64 + static_cast<size_t>(std::countr_zero(sbits));
-                for (uint64_t bits = words_[w]; bits; bits &= bits - 1)
+                for (uint64_t bits = word(w); bits; bits &= bits - 1)
                     if (f(static_cast<int>(w * 64 + static_cast<size_t>(std::countr_zero(bits))))) return true;
             }
         }
@@ -52,8 +52,12 @@ public:
     }
 
 private:
-    std::vector<uint64_t> words_;
-    std::vector<uint64_t> summary_;  // bit w: words_[w] is not empty
+    uint64_t& word(size_t w) { return bits_[summary_words_ + w]; }
+    uint64_t word(size_t w) const { return bits_[summary_words_ + w]; }
+    // The summary words (bit w: word w is not empty), then the words, in one
+    // allocation: a small set is one cache line, not two.
+    std::vector<uint64_t> bits_;
+    size_t summary_words_ = 0;
 };
 
 }  // namespace pollsim

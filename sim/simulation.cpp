@@ -83,6 +83,7 @@ Simulation::~Simulation() = default;
 int32_t Simulation::alloc_slot() {
     if (free_slot_ < 0) {
         slots_.emplace_back();
+        service_.emplace_back();
         return static_cast<int32_t>(slots_.size() - 1);
     }
     const int32_t id = free_slot_;
@@ -138,23 +139,24 @@ void Simulation::to_backend(int32_t request_id) {
 }
 
 void Simulation::start_service(int32_t request_id) {
-    Slot& s = slots_[request_id];
+    const Slot& s = slots_[request_id];
+    Service& service = service_[request_id];
     Device& dev = devices_[s.req.device];
     ++dev.busy;
-    s.service_ns = s.req.service_ns >= 0
-                       ? s.req.service_ns
-                       : config_.profile.service(s.req.op, s.req.random).sample(dev.rng) +
-                             config_.profile.extra_service_ns(s.req.bytes);
-    s.done_ns = now_ns_ + s.service_ns;
-    events_.push(s.done_ns, EventType::backend_done, request_id, 0);
-    if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(now_ns_ + s.service_ns);
+    service.service_ns = s.req.service_ns >= 0
+                             ? s.req.service_ns
+                             : config_.profile.service(s.req.op, s.req.random).sample(dev.rng) +
+                                   config_.profile.extra_service_ns(s.req.bytes);
+    service.done_ns = now_ns_ + service.service_ns;
+    events_.push(service.done_ns, EventType::backend_done, request_id, 0);
+    if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(service.done_ns);
 }
 
 void Simulation::backend_done(int32_t request_id) {
     Device& dev = devices_[slots_[request_id].req.device];
-    slots_[request_id].done_ns = kNever;
+    service_[request_id].done_ns = kNever;
     --dev.busy;
-    if (!dev.waiting.empty()) start_service(dev.waiting.pop());
+    if (config_.profile.device_queue_depth > 0 && !dev.waiting.empty()) start_service(dev.waiting.pop());
     contexts_[slots_[request_id].ctx]->backend_complete(request_id, now_ns_);
 }
 
@@ -171,13 +173,16 @@ void Simulation::charge_vcpu(int32_t request_id, int64_t from_ns, int64_t to_ns,
 
 void Simulation::complete_for_guest(int32_t request_id) {
     const Slot s = slots_[request_id];
+    // Read before the slot is freed and possibly taken again below.
+    const int64_t service_ns = observer_ ? service_[request_id].service_ns : 0;
     slots_[request_id].next_free = free_slot_;
     free_slot_ = request_id;
     const int vq = s.req.device * config_.queues + s.req.queue;
-    --vq_in_flight_[vq];
-    if (!vq_waiting_[vq].empty()) place(vq_waiting_[vq].pop(), vq);
+    // Requests wait only for a full virtqueue, so none can be waiting
+    // unless this one was full (and its waiting list stays untouched).
+    if (vq_in_flight_[vq]-- == config_.queue_size && !vq_waiting_[vq].empty()) place(vq_waiting_[vq].pop(), vq);
     contexts_[s.ctx]->record_guest_completion(s.req, now_ns_);
-    if (observer_) observer_->on_request(s.req, s.service_ns, now_ns_);
+    if (observer_) observer_->on_request(s.req, service_ns, now_ns_);
     workload_->on_complete(*this, s.req);
 }
 
@@ -193,8 +198,8 @@ int64_t Simulation::next_arrival_ns(int ctx, int& handler) const {
 // A scan, but only clairvoyant runs ask, and open loop keeps few in flight.
 int64_t Simulation::next_completion_ns(int ctx) const {
     int64_t t_ns = kNever;
-    for (const Slot& s : slots_)
-        if (s.ctx == ctx) t_ns = std::min(t_ns, s.done_ns);
+    for (size_t id = 0; id < slots_.size(); ++id)
+        if (slots_[id].ctx == ctx) t_ns = std::min(t_ns, service_[id].done_ns);
     return t_ns;
 }
 

@@ -45,14 +45,15 @@ struct ContextStats {
     // What QEMU's run_poll_handlers_begin traces as max_ns: the budget of
     // each poll phase at its start, after any timer cap (`pollsim validate`).
     int64_t sum_poll_max_ns = 0;
-    Pow2Histogram poll_max_hist;
     int64_t submitted = 0;       // guest submissions (virtio_blk_handle_* in QEMU's log)
     int64_t near_max_ns = 0;     // time with T >= poll_near_max * poll-max-ns
     PolicyCounters policy;
-    Pow2Histogram poll_hist;
     // Requests this IOThread completed for the guest.
     int64_t completed = 0;
     int64_t bytes = 0;
+    // The histograms after the counters, which then share few cache lines.
+    Pow2Histogram poll_max_hist;  // of sum_poll_max_ns's budgets
+    Pow2Histogram poll_hist;
     LogLinearHistogram latency_ns;
 
     int64_t busy_ns() const { return poll_ns + final_check_ns + syscall_ns + wakeup_ns + dispatch_ns; }
