@@ -116,7 +116,7 @@ struct CacheAligned {
     template <class U>
     CacheAligned(const CacheAligned<U>&) {}
     T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
-    void deallocate(T* p, size_t n) { ::operator delete(p, n * sizeof(T), kAlign); }
+    void deallocate(T* p, size_t) { ::operator delete(p, kAlign); }  // unsized: clang has no sized delete by default
     template <class U>
     bool operator==(const CacheAligned<U>&) const { return true; }
 };
