@@ -49,6 +49,7 @@ Simulation::Simulation(const Config& config, int replication, std::unique_ptr<Wo
         throw InputError("policy '" + config.policy +
                          "' knows the future only of open-loop arrivals on one IOThread");
 
+    track_done_ = ops->clairvoyant;
     // Virtqueues go round-robin to IOThreads; within a context they keep
     // device-then-queue order, which is also the dispatch order.
     const int n_vq_total = config.devices * config.queues;
@@ -147,14 +148,15 @@ void Simulation::start_service(int32_t request_id) {
                              ? s.req.service_ns
                              : config_.profile.service(s.req.op, s.req.random).sample(dev.rng) +
                                    config_.profile.extra_service_ns(s.req.bytes);
-    service.done_ns = now_ns_ + service.service_ns;
-    events_.push(service.done_ns, EventType::backend_done, request_id, 0);
-    if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(service.done_ns);
+    const int64_t done_ns = now_ns_ + service.service_ns;
+    if (track_done_) service.done_ns = done_ns;
+    events_.push(done_ns, EventType::backend_done, request_id, 0);
+    if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(done_ns);
 }
 
 void Simulation::backend_done(int32_t request_id) {
     Device& dev = devices_[slots_[request_id].req.device];
-    service_[request_id].done_ns = kNever;
+    if (track_done_) service_[request_id].done_ns = kNever;
     --dev.busy;
     if (config_.profile.device_queue_depth > 0 && !dev.waiting.empty()) start_service(dev.waiting.pop());
     contexts_[slots_[request_id].ctx]->backend_complete(request_id, now_ns_);
