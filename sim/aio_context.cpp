@@ -12,15 +12,15 @@ namespace pollsim {
 AioContext::AioContext(int index, int n_vq, const Profile& profile, std::unique_ptr<Policy> policy,
                        int64_t poll_max_ns, double near_max_fraction, Window window, ContextHost& host,
                        uint64_t seed)
-    : index_(index),
+    : host_(host),
       profile_(profile),
+      window_(window),
+      rng_(seed),
+      handlers_(static_cast<size_t>(n_vq) + 1),
+      index_(index),
       policy_(std::move(policy)),
       poll_max_ns_(poll_max_ns),
-      near_max_fraction_(near_max_fraction),
-      window_(window),
-      host_(host),
-      rng_(seed),
-      handlers_(static_cast<size_t>(n_vq) + 1) {
+      near_max_fraction_(near_max_fraction) {
     cq_ = n_vq;
     handlers_[cq_].kind = Handler::Kind::cq;
     if (profile_.mechanisms.timer_notify) {
@@ -170,8 +170,9 @@ void AioContext::remove_idle_poll_handlers() {
 // the work, or the first boundary at or after start + T.
 void AioContext::start_poll_phase(int64_t poll_ns) {
     polling_mode_ = true;
-    trace("run_poll_handlers_begin", "max_ns %lld timeout %lld", poll_ns,
-          next_deadline() == kNever ? -1 : next_deadline() - now_ns_);
+    if (trace_)
+        trace("run_poll_handlers_begin", "max_ns %lld timeout %lld", poll_ns,
+              next_deadline() == kNever ? -1 : next_deadline() - now_ns_);
     if (iter_in_window_) {
         ++stats_.poll_phases;
         stats_.sum_poll_max_ns += poll_ns;
@@ -375,7 +376,7 @@ void AioContext::finish_handler_dispatch() {
 // every request whose timer has fired; each completion costs like a reaped
 // one, plus one guest interrupt per device.
 void AioContext::run_timers() {
-    in_flight_.swap(expired_);
+    in_flight_.assign(expired_.begin(), expired_.end());
     expired_.clear();
     trace("virtio_blk_rw_complete", "requests %lld", static_cast<int64_t>(in_flight_.size()));
     const int64_t cost_ns = completion_cost_ns();
@@ -493,7 +494,7 @@ void AioContext::fd_became_ready(int64_t ready_ns) {
 }
 
 void AioContext::add_pending(int handler, int32_t request_id) {
-    Fifo<int32_t>& pending = handlers_[handler].pending;
+    auto& pending = handlers_[handler].pending;
     if (pending.empty()) with_work_.insert(handler);  // else it is in already
     pending.push(request_id);
 }

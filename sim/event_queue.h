@@ -59,6 +59,21 @@ public:
     }
     // The earliest (time, seq); only after top_ns() and when it is not INT64_MAX.
     uint64_t top_seq() const { return static_cast<uint64_t>(nodes_[1].key); }
+    // The context whose step would come first if the one taken out were not
+    // replaced, -1 if none: a hint, read without settling the tree. The
+    // siblings on the taken slot's path hold the winners of everything else.
+    int runner_up() const {
+        if (taken_ < 0) return nodes_[1].key == kEmpty ? -1 : nodes_[1].ctx;
+        Packed best = kEmpty;
+        int32_t who = -1;
+        for (size_t i = static_cast<size_t>(leaves_) + static_cast<size_t>(taken_); i > 1; i /= 2) {
+            const Node& sibling = nodes_[i ^ 1];
+            const bool better = sibling.key < best;
+            best = better ? sibling.key : best;
+            who = better ? sibling.ctx : who;
+        }
+        return who;
+    }
     // The earliest step, taken out of its slot.
     Event pop() {
         settle();
@@ -130,6 +145,9 @@ class TimedHeap {
 public:
     bool empty() const { return items_.size() == 1; }
     int64_t top_ns() const { return static_cast<int64_t>(items_[1].key >> 64); }
+    // The top's type and the upper half of its data (for a hint; not empty).
+    EventType top_type() const { return static_cast<EventType>(static_cast<uint64_t>(items_[1].key) & kTypeMask); }
+    uint32_t top_data_high() const { return static_cast<uint32_t>(items_[1].data >> 32); }
     uint64_t top_seq() const { return static_cast<uint64_t>(items_[1].key) >> kTypeBits; }
     void push(int64_t t_ns, uint64_t seq, EventType type, uint64_t data) {
         const Item item{(static_cast<Packed>(t_ns) << 64) | (seq << kTypeBits) | static_cast<uint64_t>(type), data};
@@ -162,8 +180,9 @@ public:
         }
         const auto seq_type = static_cast<uint64_t>(top.key);
         const auto type = static_cast<EventType>(seq_type & kTypeMask);
-        return Event{static_cast<int64_t>(top.key >> 64), seq_type >> kTypeBits, top.data,
-                     static_cast<int32_t>(top.data), type};
+        const uint64_t data = type == EventType::workload_timer ? top.data : top.data >> 32;
+        return Event{static_cast<int64_t>(top.key >> 64), seq_type >> kTypeBits, data,
+                     static_cast<int32_t>(static_cast<uint32_t>(top.data)), type};
     }
 
 private:
@@ -203,11 +222,13 @@ public:
         if (has_vcpus_) vcpus_.resize(vcpus);
     }
 
-    // A completion or timer (class 0). backend_done carries its request id
-    // as `target`, workload_timer its cookie as `data`. vCPU events go
-    // through set_vcpu_done().
+    // A completion or timer (class 0). workload_timer carries its cookie as
+    // `data`; the others a `target` (backend_done: the request id) and a
+    // 32-bit `data` (backend_done: the request's virtqueue), both in the
+    // heap item. vCPU events go through set_vcpu_done().
     void push(int64_t t_ns, EventType type, int32_t target, uint64_t data) {
-        heap_.push(t_ns, seq_++, type, type == EventType::workload_timer ? data : static_cast<uint64_t>(target));
+        heap_.push(t_ns, seq_++, type,
+                   type == EventType::workload_timer ? data : (data << 32) | static_cast<uint32_t>(target));
     }
     // vCPU `vcpu`'s next completion done (class 0, like the heap's events).
     // A vCPU has at most one pending, so it lives in a slot, as a step does,
@@ -216,6 +237,14 @@ public:
     // Context `ctx`'s next step (class 1), superseding its previous one.
     void set_step(int ctx, int64_t t_ns, uint64_t data) { steps_.set(ctx, t_ns, seq_++, data); }
     void cancel_step(int ctx) { steps_.clear(ctx); }
+
+    // Hints for a prefetch, read after a pop: the context that has the next
+    // step if the popped one is not replaced (-1: none), and the virtqueue
+    // of the heap's next service end (-1: none).
+    int next_step_context() const { return steps_.runner_up(); }
+    int next_backend_vq() const {
+        return !heap_.empty() && heap_.top_type() == EventType::backend_done ? static_cast<int>(heap_.top_data_high()) : -1;
+    }
 
     // Takes the next event into `out` if it is due before end_ns.
     bool pop_before(int64_t end_ns, Event& out) {

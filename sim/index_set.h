@@ -4,7 +4,8 @@
 #pragma once
 #include <bit>
 #include <cstdint>
-#include <vector>
+
+#include "sim/small_vec.h"
 
 namespace pollsim {
 
@@ -55,8 +56,9 @@ private:
     uint64_t& word(size_t w) { return bits_[summary_words_ + w]; }
     uint64_t word(size_t w) const { return bits_[summary_words_ + w]; }
     // The summary words (bit w: word w is not empty), then the words, in one
-    // allocation: a small set is one cache line, not two.
-    std::vector<uint64_t> bits_;
+    // array; a set of up to 64 members (one summary word, one word) is held
+    // inside the object, with no allocation of its own.
+    SmallVec<uint64_t, 2> bits_;
     size_t summary_words_ = 0;
 };
 

@@ -101,7 +101,8 @@ private:
 
     void place(const IoRequest& req, int vq);
     void start_service(int32_t request_id);
-    void backend_done(int32_t request_id);
+    void backend_done(int32_t request_id, int vq);
+    void prefetch_next() const;
     int32_t alloc_slot();
 
     const Config& config_;
@@ -118,9 +119,9 @@ private:
     std::vector<Service> service_;  // parallel to slots_
     bool track_done_ = false;       // keep Service::done_ns (a clairvoyant policy asks next_completion_ns)
     int32_t free_slot_ = -1;
-    // Per virtqueue: its IOThread and its handler there (round-robin), so
-    // that a submit needs no division.
-    std::vector<int32_t> vq_context_, vq_handler_;
+    // Per virtqueue: its IOThread and its handler there (round-robin), and
+    // its device, so that a submit or a service end needs no division.
+    std::vector<int32_t> vq_context_, vq_handler_, vq_device_;
     // Per virtqueue: requests the guest placed and has not had back, at most
     // config.queue_size; closed-loop requests waiting for an entry.
     std::vector<int32_t> vq_in_flight_;
