@@ -101,7 +101,8 @@ public:
         charge(halt_poll ? stats_.guest_halt_poll_ns : stats_.guest_vcpu_ns, from_ns, to_ns);
     }
     const ContextStats& stats() const { return stats_; }
-    // Asks for the lines nearly every step reads (the first members), ahead of a step.
+    // Asks for the lines nearly every step reads, ahead of a step: the
+    // first three, which hold the members up to dispatch_index_ (below).
     void prefetch() const {
         const auto* p = reinterpret_cast<const char*>(this);
         __builtin_prefetch(p);
@@ -162,6 +163,7 @@ private:
     // small lists are held inline (SmallVec) instead of in allocations of
     // their own. With 32 IOThreads a context's lines are out of L1 by the
     // time its next event comes, so every line it spans is a miss.
+    // prefetch() asks for the first three lines: keep the hottest there.
     uint64_t generation_ = 0;
     int64_t now_ns_ = 0;
     int64_t scheduled_ns_ = kNever;

@@ -98,7 +98,7 @@ void Simulation::submit(IoRequest req) {
     req.t_sub_ns = now_ns_;
     req.device = wrap_index(req.device, config_.devices);
     req.queue = wrap_index(req.queue, config_.queues);
-    const int vq = req.device * config_.queues + req.queue;
+    const int vq = vq_of(req.device, req.queue);
     if (vq_in_flight_[vq] >= config_.queue_size) {
         // A full virtqueue: an open-loop source loses the request; a
         // closed-loop one (a job) waits in the guest for a free entry, its
@@ -153,7 +153,7 @@ void Simulation::start_service(int32_t request_id) {
     const int64_t done_ns = now_ns_ + service.service_ns;
     if (track_done_) service.done_ns = done_ns;
     // The virtqueue rides in the event, so that its end need not read the slot.
-    const int vq = s.req.device * config_.queues + s.req.queue;
+    const int vq = vq_of(s.req.device, s.req.queue);
     events_.push(done_ns, EventType::backend_done, request_id, static_cast<uint64_t>(vq));
     if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(done_ns);
 }
@@ -183,7 +183,7 @@ void Simulation::complete_for_guest(int32_t request_id) {
     const int64_t service_ns = observer_ ? service_[request_id].service_ns : 0;
     slots_[request_id].next_free = free_slot_;
     free_slot_ = request_id;
-    const int vq = s.req.device * config_.queues + s.req.queue;
+    const int vq = vq_of(s.req.device, s.req.queue);
     // Requests wait only for a full virtqueue, so none can be waiting
     // unless this one was full (and its waiting list stays untouched).
     if (vq_in_flight_[vq]-- == config_.queue_size && !vq_waiting_[vq].empty()) place(vq_waiting_[vq].pop(), vq);
@@ -195,7 +195,7 @@ void Simulation::complete_for_guest(int32_t request_id) {
 int64_t Simulation::next_arrival_ns(int ctx, int& handler) const {
     const std::optional<PlannedSubmission> next = workload_->next_submission();
     if (!next) return kNever;
-    const int vq = next->device * config_.queues + next->queue;
+    const int vq = vq_of(next->device, next->queue);
     if (vq % config_.iothreads != ctx) return kNever;  // unknown for ctx: clairvoyance needs one IOThread
     handler = vq / config_.iothreads;
     return next->t_ns;

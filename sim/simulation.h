@@ -99,6 +99,8 @@ private:
     int64_t next_arrival_ns(int ctx, int& handler) const override;
     int64_t next_completion_ns(int ctx) const override;
 
+    // A request's virtqueue: its device's queues are numbered one after another.
+    int vq_of(int device, int queue) const { return device * config_.queues + queue; }
     void place(const IoRequest& req, int vq);
     void start_service(int32_t request_id);
     void backend_done(int32_t request_id, int vq);

@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
-#include <memory>
 #include <type_traits>
 
 namespace pollsim {
@@ -26,7 +25,7 @@ public:
         if (this != &other) assign(other.begin(), other.end());
         return *this;
     }
-    ~SmallVec() = default;
+    ~SmallVec() { release(); }
 
     size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
@@ -65,18 +64,21 @@ public:
 private:
     void grow(size_t at_least) {
         const size_t cap = std::max<size_t>(2 * size_t{capacity_}, at_least);
-        auto bigger = std::make_unique<T[]>(cap);
-        std::copy(data_, data_ + size_, bigger.get());
-        heap_ = std::move(bigger);
-        data_ = heap_.get();
+        T* bigger = new T[cap];
+        std::copy(data_, data_ + size_, bigger);
+        release();
+        data_ = bigger;
         capacity_ = static_cast<uint32_t>(cap);
     }
+    // Frees the heap items, if any (data_ owns them when it is not inline_).
+    void release() {
+        if (data_ != inline_) delete[] data_;
+    }
 
-    T* data_ = inline_;  // inline_ until the items outgrow it, then heap_
+    T inline_[N] = {};   // first: data_ is initialized from it
+    T* data_ = inline_;  // inline_ until the items outgrow it, then the heap
     uint32_t size_ = 0;
     uint32_t capacity_ = N;
-    std::unique_ptr<T[]> heap_;
-    T inline_[N] = {};
 };
 
 }  // namespace pollsim

@@ -64,8 +64,10 @@ TEST_CASE("Fifo without inline room grows from nothing") {
     CHECK(q.empty());
     for (int i = 0; i < 40; ++i) q.push(i);
     for (int i = 0; i < 40; ++i) CHECK(q.pop() == i);
-    q.push(5);  // keeps its buffer once empty
-    CHECK(q.front() == 5);
+    q.push(5);  // usable again once empty
+    q.push(6);
+    CHECK(q.pop() == 5);
+    CHECK(q.pop() == 6);
 }
 
 TEST_CASE("SmallVec past its inline room, resized, assigned and copied") {
