@@ -103,6 +103,7 @@ struct ReplicationSummary {
     int64_t requests_completed = 0;
     int64_t iterations = 0;
     int64_t events = 0;
+    int event_queues = 1;
     int64_t skipped_records = 0;
 };
 
@@ -122,6 +123,7 @@ ReplicationSummary summarize(const Config& config, const ReplicationResult& r, c
         s.iterations += c.iterations;
     }
     s.events = r.events;
+    s.event_queues = r.event_queues;
     s.skipped_records = r.skipped_records;
     return s;
 }
@@ -157,6 +159,7 @@ RunOutput run_config(const Config& config, const std::function<void(int, int)>& 
         out.events += r.events;
         skipped += r.skipped_records;
     }
+    if (!results.empty()) out.event_queues = results.front().event_queues;
     out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     ojson& j = out.report;

@@ -27,6 +27,9 @@ struct ReplicationResult {
     Window window;
     std::vector<ContextStats> contexts;  // per IOThread
     int64_t events = 0;
+    // Groups of IOThreads that shared nothing and ran one after another on
+    // queues of their own (1: all on one queue).
+    int event_queues = 1;
     int64_t skipped_records = 0;
     // Per IOThread, in the window: open-loop submits refused by a full
     // virtqueue (queue_size), and closed-loop ones that waited in the guest
@@ -45,10 +48,18 @@ public:
                RequestObserver* observer = nullptr);
     ~Simulation() override;
     ReplicationResult run();
-    // Every IOThread writes its loop events to `out` (AioContext::set_trace).
+    // Every IOThread writes its loop events to `out` (AioContext::set_trace),
+    // interleaved in time order, so they run on one clock.
     void trace_loops(std::FILE* out) {
         for (auto& c : contexts_) c->set_trace(out);
+        build_queues(false);
     }
+    // Runs every IOThread on one event queue even where groups of them are
+    // independent (see build_queues): the results are the same, this only
+    // lets tests compare the two. Call before run().
+    void run_on_one_queue() { build_queues(false); }
+    // How many independent groups of IOThreads run one after another.
+    int queue_count() const { return static_cast<int>(queues_.size()); }
 
     // GuestApi
     int64_t now_ns() const override { return now_ns_; }
@@ -104,14 +115,23 @@ private:
     void place(const IoRequest& req, int vq);
     void start_service(int32_t request_id);
     void backend_done(int32_t request_id, int vq);
-    void prefetch_next() const;
+    void prefetch_next(const std::vector<int32_t>& running) const;
+    void build_queues(bool split);
+    void run_queue(size_t q, int64_t& events);
     int32_t alloc_slot();
 
     const Config& config_;
     RequestObserver* observer_;
     Window window_;
-    EventQueue events_;
+    // One event queue per group of IOThreads that share nothing
+    // (build_queues); events_ is the one being run. A context's step lives
+    // in its group's queue, in slot step_slot_[ctx].
+    std::vector<EventQueue> queues_;
+    EventQueue* events_ = nullptr;
+    std::vector<int32_t> queue_of_, step_slot_;         // per context
+    std::vector<std::vector<int32_t>> queue_contexts_;  // per queue: its contexts, by slot
     int64_t now_ns_ = 0;
+    bool running_ = false;  // past start(): timers go to the queue being run
     int64_t skipped_ = 0;
     std::unique_ptr<Workload> workload_;
     std::vector<std::unique_ptr<AioContext>> contexts_;

@@ -80,6 +80,10 @@ public:
     virtual bool open_loop() const { return false; }
     // The next submission after start(); nullopt when no more will come.
     virtual std::optional<PlannedSubmission> next_submission() const { return std::nullopt; }
+    // Whether each job lives alone: it submits to one virtqueue only, draws
+    // from no state another job uses, and start() sets no timer. IOThreads
+    // that then share nothing run one after another (Simulation::build_queues).
+    virtual bool jobs_independent() const { return false; }
 };
 
 struct WorkloadOps {

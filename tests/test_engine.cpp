@@ -240,3 +240,72 @@ TEST_CASE("two IOThreads split the virtqueues round-robin and sum their CPU") {
     for (const auto& b : out.report["metrics"]["poll"]["histogram"]) iters += b["iterations"].get<double>();
     CHECK(iters == doctest::Approx(out.report["metrics"]["poll"]["iterations"]["mean"].get<double>()));
 }
+
+namespace {
+// Every figure of one replication, per IOThread and over all of them.
+std::string all_figures(const ReplicationResult& r) {
+    std::vector<int> all(r.contexts.size());
+    for (size_t c = 0; c < all.size(); ++c) all[c] = static_cast<int>(c);
+    std::string out = replication_metrics(r, all).dump() + " events " + std::to_string(r.events);
+    for (int c : all) out += replication_metrics(r, {c}).dump();
+    return out;
+}
+}  // namespace
+
+TEST_CASE("IOThreads that share nothing run one after another, with the figures of one queue") {
+    struct Case {
+        std::vector<std::string> sets;
+        int queues;  // the groups worked out by hand
+    };
+    const std::vector<std::string> base = {"mechanisms=[]", "duration=30ms", "warmup=5ms", "devices=16",
+                                           "iothreads=4", "workload.numjobs=8"};
+    const std::vector<Case> cases = {
+        {{}, 4},
+        {{"workload.think=20us"}, 4},  // timers set while a group runs
+        {{"policy=legacy-global"}, 4},
+        {{"policy=legacy", "costs.device_queue_depth=1"}, 4},
+        {{"mechanisms=[timer-completions,timer-notify,dispatch-poll-gate]"}, 4},
+        // Device d's virtqueues 2d and 2d+1 land on IOThreads 2d mod 4 and
+        // 2d+1 mod 4: {0, 1} and {2, 3} are joined.
+        {{"queues=2", "workload.numjobs=32"}, 2},
+        // 3 queues on 6 IOThreads: {0, 1, 2} and {3, 4, 5}.
+        {{"queues=3", "iothreads=6", "workload.numjobs=40"}, 2},
+        {{"workload.numjobs=2"}, 4},           // two groups have no job at all
+        {{"mechanisms=[guest-vcpus]"}, 1},     // a vCPU serves several IOThreads
+        {{"workload.spread=all"}, 1},          // one device stream for every job
+        {{"workload.type=poisson"}, 1},        // one arrival stream
+        {{"iothreads=1"}, 1},
+    };
+    for (const Case& k : cases) {
+        std::vector<std::string> sets = base;
+        sets.insert(sets.end(), k.sets.begin(), k.sets.end());
+        const Config c = load_config("", sets);
+        CAPTURE(sets.back());
+        Simulation split(c, 1);
+        CHECK(split.queue_count() == k.queues);
+        Simulation one(c, 1);
+        one.run_on_one_queue();
+        REQUIRE(one.queue_count() == 1);
+        const ReplicationResult a = split.run(), b = one.run();
+        CHECK(a.events > 0);
+        CHECK(all_figures(a) == all_figures(b));
+    }
+}
+
+namespace {
+// Claims independent jobs but sets a timer before the run: the engine
+// cannot tell which group's queue it belongs to.
+class TimerAtStart final : public Workload {
+public:
+    void start(GuestApi& g) override { g.timer_at(1000, 0); }
+    void on_timer(GuestApi&, uint64_t) override {}
+    void on_complete(GuestApi&, const IoRequest&) override {}
+    bool jobs_independent() const override { return true; }
+};
+}  // namespace
+
+TEST_CASE("a workload with independent jobs may not set a timer before the run") {
+    Simulation sim(test_config({"iothreads=2", "devices=2", "duration=1ms"}), 0, std::make_unique<TimerAtStart>());
+    REQUIRE(sim.queue_count() == 2);
+    CHECK_THROWS_AS(sim.run(), std::logic_error);
+}

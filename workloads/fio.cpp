@@ -22,6 +22,9 @@ public:
             for (int d = 0; d < cfg_.iodepth; ++d) submit_for(guest, j);
     }
 
+    // "separate": job j owns one virtqueue and its own think-time stream.
+    bool jobs_independent() const override { return !spread_all_; }
+
     void on_timer(GuestApi& guest, uint64_t job) override { submit_for(guest, static_cast<int>(job)); }
 
     void on_complete(GuestApi& guest, const IoRequest& req) override {
