@@ -133,10 +133,14 @@ void Simulation::timer_at(int64_t t_ns, uint64_t cookie) {
 }
 
 void Simulation::schedule_step(int ctx, int64_t t_ns, uint64_t generation) {
-    queues_[queue_of_[ctx]].set_step(step_slot_[ctx], t_ns, generation);
+    const StepRoute& route = step_route_[ctx];
+    route.queue->set_step(route.slot, t_ns, generation);
 }
 
-void Simulation::cancel_step(int ctx) { queues_[queue_of_[ctx]].cancel_step(step_slot_[ctx]); }
+void Simulation::cancel_step(int ctx) {
+    const StepRoute& route = step_route_[ctx];
+    route.queue->cancel_step(route.slot);
+}
 
 void Simulation::to_backend(int32_t request_id) {
     Device& dev = devices_[slots_[request_id].req.device];
@@ -218,10 +222,10 @@ int64_t Simulation::next_completion_ns(int ctx) const {
 // goes. Its likely candidates are known as this event is handled: the
 // context with the next step and the one owning the next service end.
 // Asking for their lines now overlaps those misses with this event's work.
-void Simulation::prefetch_next(const std::vector<int32_t>& running) const {
+void Simulation::prefetch_next(const std::vector<AioContext*>& running) const {
     if (running.size() < 2) return;  // one context stays in L1
     const int slot = events_->next_step_context();
-    if (slot >= 0) contexts_[running[slot]]->prefetch();
+    if (slot >= 0) running[slot]->prefetch();
     const int vq = events_->next_backend_vq();
     if (vq >= 0) {
         __builtin_prefetch(&devices_[vq_device_[vq]]);
@@ -257,8 +261,7 @@ void Simulation::build_queues(bool split) {
             parent[std::max(a, b)] = std::min(a, b);
         }
     }
-    queue_of_.assign(static_cast<size_t>(n), 0);
-    step_slot_.assign(static_cast<size_t>(n), 0);
+    std::vector<int32_t> queue_of(static_cast<size_t>(n)), slot_of(static_cast<size_t>(n));
     queue_contexts_.clear();
     std::vector<int32_t> queue_of_root(static_cast<size_t>(n), -1);
     for (int32_t c = 0; c < n; ++c) {
@@ -267,20 +270,21 @@ void Simulation::build_queues(bool split) {
             queue_of_root[root] = static_cast<int32_t>(queue_contexts_.size());
             queue_contexts_.emplace_back();
         }
-        const int32_t q = queue_of_root[root];
-        queue_of_[c] = q;
-        step_slot_[c] = static_cast<int32_t>(queue_contexts_[q].size());
-        queue_contexts_[q].push_back(c);
+        queue_of[c] = queue_of_root[root];
+        slot_of[c] = static_cast<int32_t>(queue_contexts_[queue_of[c]].size());
+        queue_contexts_[queue_of[c]].push_back(contexts_[c].get());
     }
     queues_.clear();
     const int vcpus = vcpus_ ? guest_vcpu_count(config_.profile) : 0;
     for (const auto& contexts : queue_contexts_) queues_.emplace_back(static_cast<int>(contexts.size()), vcpus);
+    step_route_.clear();
+    for (int32_t c = 0; c < n; ++c) step_route_.push_back(StepRoute{&queues_[queue_of[c]], slot_of[c]});
     events_ = &queues_[0];
 }
 
 void Simulation::run_queue(size_t q, int64_t& events) {
     events_ = &queues_[q];
-    const std::vector<int32_t>& running = queue_contexts_[q];
+    const std::vector<AioContext*>& running = queue_contexts_[q];
     Event ev;
     while (events_->pop_before(window_.end_ns, ev)) {
         now_ns_ = ev.t_ns;
@@ -289,7 +293,7 @@ void Simulation::run_queue(size_t q, int64_t& events) {
         switch (ev.type) {
         case EventType::workload_timer: workload_->on_timer(*this, ev.data); break;
         case EventType::backend_done: backend_done(ev.target, static_cast<int>(ev.data)); break;
-        case EventType::context_step: contexts_[running[ev.target]]->on_step(now_ns_, ev.data); break;
+        case EventType::context_step: running[ev.target]->on_step(now_ns_, ev.data); break;
         case EventType::vcpu_done: vcpus_->on_done(ev.target, now_ns_); break;
         }
     }

@@ -115,7 +115,7 @@ private:
     void place(const IoRequest& req, int vq);
     void start_service(int32_t request_id);
     void backend_done(int32_t request_id, int vq);
-    void prefetch_next(const std::vector<int32_t>& running) const;
+    void prefetch_next(const std::vector<AioContext*>& running) const;
     void build_queues(bool split);
     void run_queue(size_t q, int64_t& events);
     int32_t alloc_slot();
@@ -125,11 +125,15 @@ private:
     Window window_;
     // One event queue per group of IOThreads that share nothing
     // (build_queues); events_ is the one being run. A context's step lives
-    // in its group's queue, in slot step_slot_[ctx].
+    // in its group's queue, in a slot of its own there.
+    struct StepRoute {
+        EventQueue* queue;
+        int32_t slot;
+    };
     std::vector<EventQueue> queues_;
     EventQueue* events_ = nullptr;
-    std::vector<int32_t> queue_of_, step_slot_;         // per context
-    std::vector<std::vector<int32_t>> queue_contexts_;  // per queue: its contexts, by slot
+    std::vector<StepRoute> step_route_;  // per context
+    std::vector<std::vector<AioContext*>> queue_contexts_;  // per queue: its contexts, by slot
     int64_t now_ns_ = 0;
     bool running_ = false;  // past start(): timers go to the queue being run
     int64_t skipped_ = 0;
