@@ -128,8 +128,8 @@ void Simulation::place(const IoRequest& req, int vq) {
 void Simulation::timer_at(int64_t t_ns, uint64_t cookie) {
     // A timer goes to the queue being run: Workload::jobs_independent()
     // promises none before the run, when that queue could be another group's.
-    if (!running_ && queues_.size() > 1) throw std::logic_error("a workload with independent jobs set a timer in start()");
-    events_->push(std::max(t_ns, now_ns_), EventType::workload_timer, 0, cookie);
+    if (!running_ && !later_queues_.empty()) throw std::logic_error("a workload with independent jobs set a timer in start()");
+    events_.push(std::max(t_ns, now_ns_), EventType::workload_timer, 0, cookie);
 }
 
 void Simulation::schedule_step(int ctx, int64_t t_ns, uint64_t generation) {
@@ -162,7 +162,7 @@ void Simulation::start_service(int32_t request_id) {
     if (track_done_) service.done_ns = done_ns;
     // The virtqueue rides in the event, so that its end need not read the slot.
     const int vq = vq_of(s.req.device, s.req.queue);
-    events_->push(done_ns, EventType::backend_done, request_id, static_cast<uint64_t>(vq));
+    events_.push(done_ns, EventType::backend_done, request_id, static_cast<uint64_t>(vq));
     if (config_.profile.mechanisms.timer_completions) contexts_[s.ctx]->arm_timer(done_ns);
 }
 
@@ -179,7 +179,7 @@ void Simulation::to_guest(int32_t request_id) {
     else complete_for_guest(request_id);
 }
 
-void Simulation::schedule_vcpu(int vcpu, int64_t t_ns) { events_->set_vcpu_done(vcpu, t_ns); }
+void Simulation::schedule_vcpu(int vcpu, int64_t t_ns) { events_.set_vcpu_done(vcpu, t_ns); }
 
 void Simulation::charge_vcpu(int32_t request_id, int64_t from_ns, int64_t to_ns, bool halt_poll) {
     contexts_[slots_[request_id].ctx]->charge_guest(from_ns, to_ns, halt_poll);
@@ -224,9 +224,9 @@ int64_t Simulation::next_completion_ns(int ctx) const {
 // Asking for their lines now overlaps those misses with this event's work.
 void Simulation::prefetch_next(const std::vector<AioContext*>& running) const {
     if (running.size() < 2) return;  // one context stays in L1
-    const int slot = events_->next_step_context();
+    const int slot = events_.next_step_context();
     if (slot >= 0) running[slot]->prefetch();
-    const int vq = events_->next_backend_vq();
+    const int vq = events_.next_backend_vq();
     if (vq >= 0) {
         __builtin_prefetch(&devices_[vq_device_[vq]]);
         contexts_[vq_context_[vq]]->prefetch();
@@ -274,19 +274,25 @@ void Simulation::build_queues(bool split) {
         slot_of[c] = static_cast<int32_t>(queue_contexts_[queue_of[c]].size());
         queue_contexts_[queue_of[c]].push_back(contexts_[c].get());
     }
-    queues_.clear();
     const int vcpus = vcpus_ ? guest_vcpu_count(config_.profile) : 0;
-    for (const auto& contexts : queue_contexts_) queues_.emplace_back(static_cast<int>(contexts.size()), vcpus);
+    events_ = EventQueue(static_cast<int>(queue_contexts_[0].size()), vcpus);
+    later_queues_.clear();
+    for (size_t q = 1; q < queue_contexts_.size(); ++q)
+        later_queues_.emplace_back(static_cast<int>(queue_contexts_[q].size()), vcpus);
     step_route_.clear();
-    for (int32_t c = 0; c < n; ++c) step_route_.push_back(StepRoute{&queues_[queue_of[c]], slot_of[c]});
-    events_ = &queues_[0];
+    for (int32_t c = 0; c < n; ++c)
+        step_route_.push_back(StepRoute{queue_of[c] == 0 ? &events_ : &later_queues_[queue_of[c] - 1], slot_of[c]});
 }
 
 void Simulation::run_queue(size_t q, int64_t& events) {
-    events_ = &queues_[q];
     const std::vector<AioContext*>& running = queue_contexts_[q];
+    if (q > 0) {
+        events_ = std::move(later_queues_[q - 1]);
+        for (size_t c = 0; c < contexts_.size(); ++c)
+            if (step_route_[c].queue == &later_queues_[q - 1]) step_route_[c].queue = &events_;
+    }
     Event ev;
-    while (events_->pop_before(window_.end_ns, ev)) {
+    while (events_.pop_before(window_.end_ns, ev)) {
         now_ns_ = ev.t_ns;
         ++events;
         prefetch_next(running);
@@ -304,7 +310,7 @@ ReplicationResult Simulation::run() {
     for (auto& c : contexts_) c->start(0);
     running_ = true;
     int64_t events = 0;
-    for (size_t q = 0; q < queues_.size(); ++q) run_queue(q, events);
+    for (size_t q = 0; q < queue_contexts_.size(); ++q) run_queue(q, events);
     ReplicationResult result;
     result.window = window_;
     result.events = events;

@@ -59,7 +59,7 @@ public:
     // lets tests compare the two. Call before run().
     void run_on_one_queue() { build_queues(false); }
     // How many independent groups of IOThreads run one after another.
-    int queue_count() const { return static_cast<int>(queues_.size()); }
+    int queue_count() const { return static_cast<int>(queue_contexts_.size()); }
 
     // GuestApi
     int64_t now_ns() const override { return now_ns_; }
@@ -124,15 +124,17 @@ private:
     RequestObserver* observer_;
     Window window_;
     // One event queue per group of IOThreads that share nothing
-    // (build_queues); events_ is the one being run. A context's step lives
-    // in its group's queue, in a slot of its own there.
+    // (build_queues). events_ is the one being run, a member so that the
+    // loop reaches it without a pointer; the later groups' queues wait in
+    // later_queues_ and are moved into it in turn. A context's step lives in
+    // its group's queue, in a slot of its own there.
     struct StepRoute {
         EventQueue* queue;
         int32_t slot;
     };
-    std::vector<EventQueue> queues_;
-    EventQueue* events_ = nullptr;
-    std::vector<StepRoute> step_route_;  // per context
+    EventQueue events_;
+    std::vector<EventQueue> later_queues_;  // groups 1, 2, ...
+    std::vector<StepRoute> step_route_;     // per context
     std::vector<std::vector<AioContext*>> queue_contexts_;  // per queue: its contexts, by slot
     int64_t now_ns_ = 0;
     bool running_ = false;  // past start(): timers go to the queue being run
