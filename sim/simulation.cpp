@@ -133,12 +133,12 @@ void Simulation::timer_at(int64_t t_ns, uint64_t cookie) {
 }
 
 void Simulation::schedule_step(int ctx, int64_t t_ns, uint64_t generation) {
-    const StepRoute& route = step_route_[ctx];
+    const SlotRoute& route = step_route_[ctx];
     route.queue->set_step(route.slot, t_ns, generation);
 }
 
 void Simulation::cancel_step(int ctx) {
-    const StepRoute& route = step_route_[ctx];
+    const SlotRoute& route = step_route_[ctx];
     route.queue->cancel_step(route.slot);
 }
 
@@ -179,7 +179,10 @@ void Simulation::to_guest(int32_t request_id) {
     else complete_for_guest(request_id);
 }
 
-void Simulation::schedule_vcpu(int vcpu, int64_t t_ns) { events_.set_vcpu_done(vcpu, t_ns); }
+void Simulation::schedule_vcpu(int vcpu, int64_t t_ns) {
+    const SlotRoute& route = vcpu_route_[vcpu];
+    route.queue->set_vcpu_done(route.slot, t_ns);
+}
 
 void Simulation::charge_vcpu(int32_t request_id, int64_t from_ns, int64_t to_ns, bool halt_poll) {
     contexts_[slots_[request_id].ctx]->charge_guest(from_ns, to_ns, halt_poll);
@@ -239,68 +242,89 @@ void Simulation::prefetch_next(const std::vector<AioContext*>& running) const {
 // order as on one queue for all (seq only orders a group's events among
 // themselves, and they are pushed in the same order), so every figure is
 // the same; what changes is that one group's working set stays in cache
-// instead of 32 contexts interleaving. One queue when anything is shared:
-// a guest vCPU serving several IOThreads' devices, a workload drawing from
-// one stream for every job, an observer or a trace that must see events in
-// time order, or a clairvoyant policy, which reads every request.
+// instead of 32 contexts interleaving. A device joins the IOThreads of its
+// virtqueues, and a guest vCPU those of its devices (each vCPU draws from
+// streams of its own). One queue when a workload draws from one stream for
+// every job, when an observer or a trace must see events in time order, or
+// for a clairvoyant policy, which reads every request.
 void Simulation::build_queues(bool split) {
     const int n = config_.iothreads;
-    split = split && n > 1 && workload_->jobs_independent() && !vcpus_ && !observer_ && !track_done_;
-    // Union-find over contexts, joined by a device with virtqueues on both;
-    // a root is its group's lowest context.
+    split = split && n > 1 && workload_->jobs_independent() && !observer_ && !track_done_;
+    // Union-find over contexts; a root is its group's lowest context.
     std::vector<int32_t> parent(static_cast<size_t>(n));
     std::iota(parent.begin(), parent.end(), 0);
     auto find = [&parent](int32_t c) {
         while (parent[c] != c) c = parent[c] = parent[parent[c]];
         return c;
     };
+    auto join = [&](int32_t a, int32_t b) {
+        a = find(a);
+        b = find(b);
+        parent[std::max(a, b)] = std::min(a, b);
+    };
+    const int n_vcpus = vcpus_ ? guest_vcpu_count(config_.profile) : 0;
     for (int d = 0; d < config_.devices; ++d) {
-        for (int q = 1; q < config_.queues; ++q) {
-            const int32_t a = find(vq_context_[vq_of(d, 0)]);
-            const int32_t b = find(vq_context_[vq_of(d, q)]);
-            parent[std::max(a, b)] = std::min(a, b);
-        }
+        for (int q = 1; q < config_.queues; ++q) join(vq_context_[vq_of(d, 0)], vq_context_[vq_of(d, q)]);
+        // Device d's vCPU is d mod n_vcpus (GuestVcpus::interrupt), whose first device is that number.
+        if (n_vcpus > 0) join(vq_context_[vq_of(d, 0)], vq_context_[vq_of(d % n_vcpus, 0)]);
     }
-    std::vector<int32_t> queue_of(static_cast<size_t>(n)), slot_of(static_cast<size_t>(n));
-    queue_contexts_.clear();
-    std::vector<int32_t> queue_of_root(static_cast<size_t>(n), -1);
+    groups_.clear();
+    std::vector<int32_t> group_of_root(static_cast<size_t>(n), -1), group_of(static_cast<size_t>(n));
+    step_route_.assign(static_cast<size_t>(n), SlotRoute{});
     for (int32_t c = 0; c < n; ++c) {
         const int32_t root = split ? find(c) : 0;
-        if (queue_of_root[root] < 0) {
-            queue_of_root[root] = static_cast<int32_t>(queue_contexts_.size());
-            queue_contexts_.emplace_back();
+        if (group_of_root[root] < 0) {
+            group_of_root[root] = static_cast<int32_t>(groups_.size());
+            groups_.emplace_back();
         }
-        queue_of[c] = queue_of_root[root];
-        slot_of[c] = static_cast<int32_t>(queue_contexts_[queue_of[c]].size());
-        queue_contexts_[queue_of[c]].push_back(contexts_[c].get());
+        Group& g = groups_[group_of_root[root]];
+        group_of[c] = group_of_root[root];
+        step_route_[c].slot = static_cast<int32_t>(g.contexts.size());
+        g.contexts.push_back(contexts_[c].get());
     }
-    const int vcpus = vcpus_ ? guest_vcpu_count(config_.profile) : 0;
-    events_ = EventQueue(static_cast<int>(queue_contexts_[0].size()), vcpus);
+    // A vCPU goes with its first device's IOThread (one with no device, to the first group).
+    std::vector<int32_t> vcpu_group(static_cast<size_t>(n_vcpus), 0);
+    vcpu_route_.assign(static_cast<size_t>(n_vcpus), SlotRoute{});
+    for (int v = 0; v < n_vcpus; ++v) {
+        if (v < config_.devices) vcpu_group[v] = group_of[vq_context_[vq_of(v, 0)]];
+        Group& g = groups_[vcpu_group[v]];
+        vcpu_route_[v].slot = static_cast<int32_t>(g.vcpus.size());
+        g.vcpus.push_back(v);
+    }
+    // The first group's queue is events_ from the start; the others wait.
     later_queues_.clear();
-    for (size_t q = 1; q < queue_contexts_.size(); ++q)
-        later_queues_.emplace_back(static_cast<int>(queue_contexts_[q].size()), vcpus);
-    step_route_.clear();
-    for (int32_t c = 0; c < n; ++c)
-        step_route_.push_back(StepRoute{queue_of[c] == 0 ? &events_ : &later_queues_[queue_of[c] - 1], slot_of[c]});
+    for (size_t q = 0; q < groups_.size(); ++q) {
+        EventQueue queue(static_cast<int>(groups_[q].contexts.size()), static_cast<int>(groups_[q].vcpus.size()));
+        if (q == 0) events_ = std::move(queue);
+        else later_queues_.push_back(std::move(queue));
+    }
+    for (int32_t c = 0; c < n; ++c) step_route_[c].queue = queue_of_group(group_of[c]);
+    for (int v = 0; v < n_vcpus; ++v) vcpu_route_[v].queue = queue_of_group(vcpu_group[v]);
 }
 
-void Simulation::run_queue(size_t q, int64_t& events) {
-    const std::vector<AioContext*>& running = queue_contexts_[q];
+EventQueue* Simulation::queue_of_group(size_t q) { return q == 0 ? &events_ : &later_queues_[q - 1]; }
+
+void Simulation::run_group(size_t q, int64_t& events) {
+    const Group& group = groups_[q];
     if (q > 0) {
-        events_ = std::move(later_queues_[q - 1]);
-        for (size_t c = 0; c < contexts_.size(); ++c)
-            if (step_route_[c].queue == &later_queues_[q - 1]) step_route_[c].queue = &events_;
+        // Its queue moves into events_: the routes that led to it follow.
+        EventQueue* waiting = &later_queues_[q - 1];
+        events_ = std::move(*waiting);
+        for (SlotRoute& r : step_route_)
+            if (r.queue == waiting) r.queue = &events_;
+        for (SlotRoute& r : vcpu_route_)
+            if (r.queue == waiting) r.queue = &events_;
     }
     Event ev;
     while (events_.pop_before(window_.end_ns, ev)) {
         now_ns_ = ev.t_ns;
         ++events;
-        prefetch_next(running);
+        prefetch_next(group.contexts);
         switch (ev.type) {
         case EventType::workload_timer: workload_->on_timer(*this, ev.data); break;
         case EventType::backend_done: backend_done(ev.target, static_cast<int>(ev.data)); break;
-        case EventType::context_step: running[ev.target]->on_step(now_ns_, ev.data); break;
-        case EventType::vcpu_done: vcpus_->on_done(ev.target, now_ns_); break;
+        case EventType::context_step: group.contexts[ev.target]->on_step(now_ns_, ev.data); break;
+        case EventType::vcpu_done: vcpus_->on_done(group.vcpus[ev.target], now_ns_); break;
         }
     }
 }
@@ -310,7 +334,7 @@ ReplicationResult Simulation::run() {
     for (auto& c : contexts_) c->start(0);
     running_ = true;
     int64_t events = 0;
-    for (size_t q = 0; q < queue_contexts_.size(); ++q) run_queue(q, events);
+    for (size_t q = 0; q < groups_.size(); ++q) run_group(q, events);
     ReplicationResult result;
     result.window = window_;
     result.events = events;

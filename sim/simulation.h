@@ -59,7 +59,7 @@ public:
     // lets tests compare the two. Call before run().
     void run_on_one_queue() { build_queues(false); }
     // How many independent groups of IOThreads run one after another.
-    int queue_count() const { return static_cast<int>(queue_contexts_.size()); }
+    int queue_count() const { return static_cast<int>(groups_.size()); }
 
     // GuestApi
     int64_t now_ns() const override { return now_ns_; }
@@ -117,7 +117,8 @@ private:
     void backend_done(int32_t request_id, int vq);
     void prefetch_next(const std::vector<AioContext*>& running) const;
     void build_queues(bool split);
-    void run_queue(size_t q, int64_t& events);
+    EventQueue* queue_of_group(size_t q);
+    void run_group(size_t q, int64_t& events);
     int32_t alloc_slot();
 
     const Config& config_;
@@ -126,16 +127,21 @@ private:
     // One event queue per group of IOThreads that share nothing
     // (build_queues). events_ is the one being run, a member so that the
     // loop reaches it without a pointer; the later groups' queues wait in
-    // later_queues_ and are moved into it in turn. A context's step lives in
-    // its group's queue, in a slot of its own there.
-    struct StepRoute {
-        EventQueue* queue;
-        int32_t slot;
+    // later_queues_ and are moved into it in turn. A context's step and a
+    // vCPU's completion live in their group's queue, in a slot of their own.
+    struct Group {
+        std::vector<AioContext*> contexts;  // by step slot
+        std::vector<int32_t> vcpus;         // by vCPU slot
+    };
+    struct SlotRoute {
+        EventQueue* queue = nullptr;
+        int32_t slot = 0;
     };
     EventQueue events_;
     std::vector<EventQueue> later_queues_;  // groups 1, 2, ...
-    std::vector<StepRoute> step_route_;     // per context
-    std::vector<std::vector<AioContext*>> queue_contexts_;  // per queue: its contexts, by slot
+    std::vector<Group> groups_;
+    std::vector<SlotRoute> step_route_;     // per context
+    std::vector<SlotRoute> vcpu_route_;     // per vCPU
     int64_t now_ns_ = 0;
     bool running_ = false;  // past start(): timers go to the queue being run
     int64_t skipped_ = 0;

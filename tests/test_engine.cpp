@@ -271,7 +271,14 @@ TEST_CASE("IOThreads that share nothing run one after another, with the figures 
         // 3 queues on 6 IOThreads: {0, 1, 2} and {3, 4, 5}.
         {{"queues=3", "iothreads=6", "workload.numjobs=40"}, 2},
         {{"workload.numjobs=2"}, 4},           // two groups have no job at all
-        {{"mechanisms=[guest-vcpus]"}, 1},     // a vCPU serves several IOThreads
+        // Device d's interrupts go to vCPU d mod 4 (the profile's 4 vCPUs),
+        // whose devices all sit on IOThread d mod 4: four groups.
+        {{"mechanisms=[guest-vcpus]"}, 4},
+        // With 2 vCPUs, vCPU 0 serves devices 0, 2, ... on IOThreads 0 and 2.
+        {{"mechanisms=[guest-vcpus]", "costs.guest_vcpus=2"}, 2},
+        // 32 vCPUs for 16 devices: the idle ones go to the first group.
+        {{"mechanisms=[guest-vcpus]", "costs.guest_vcpus=32"}, 4},
+        {{"mechanisms=[guest-vcpus]", "iothreads=2", "costs.guest_vcpus=3"}, 1},  // vCPU 0: devices 0, 3
         {{"workload.spread=all"}, 1},          // one device stream for every job
         {{"workload.type=poisson"}, 1},        // one arrival stream
         {{"iothreads=1"}, 1},
