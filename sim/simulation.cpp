@@ -238,11 +238,11 @@ void Simulation::prefetch_next(const std::vector<AioContext*>& running) const {
 
 // IOThreads that share no device, no guest vCPU and no workload state
 // cannot change one another's events. Run one group after another, each on
-// a queue of its own, a group's events come in the same (time, class, seq)
-// order as on one queue for all (seq only orders a group's events among
-// themselves, and they are pushed in the same order), so every figure is
-// the same; what changes is that one group's working set stays in cache
-// instead of 32 contexts interleaving. A device joins the IOThreads of its
+// a queue of its own: a group's events then come in the same (time, class,
+// seq) order as on one queue for all (seq only orders a group's events
+// among themselves, and they are pushed in the same order), so every figure
+// is the same, while one group's working set stays in cache instead of 32
+// contexts interleaving. A device joins the IOThreads of its
 // virtqueues, and a guest vCPU those of its devices (each vCPU draws from
 // streams of its own). One queue when a workload draws from one stream for
 // every job, when an observer or a trace must see events in time order, or
