@@ -21,7 +21,7 @@ GuestVcpus::GuestVcpus(const Profile& profile, uint64_t seed, Host& host)
 }
 
 void GuestVcpus::interrupt(int32_t request_id, int device, int64_t now_ns) {
-    const int vcpu = device % static_cast<int>(vcpus_.size());
+    const int vcpu = vcpu_of(device);
     Vcpu& v = vcpus_[vcpu];
     v.pending.push(request_id);
     if (v.running) return;  // a busy vCPU takes it after the ones before

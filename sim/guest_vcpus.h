@@ -37,6 +37,9 @@ public:
     // `seed` is the simulation's guest stream; each vCPU derives its own.
     // A completion interrupt for `request_id` (of `device`) at now_ns.
     void interrupt(int32_t request_id, int device, int64_t now_ns);
+    // The vCPU that takes `device`'s interrupts.
+    int vcpu_of(int device) const { return device % static_cast<int>(vcpus_.size()); }
+    int count() const { return static_cast<int>(vcpus_.size()); }
     // The vCPU's current completion is done at now_ns.
     void on_done(int vcpu, int64_t now_ns);
 

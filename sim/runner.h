@@ -15,7 +15,7 @@ struct RunOutput {
     double wall_s = 0;
     int64_t requests_completed = 0;
     int64_t events = 0;
-    int event_queues = 1;  // of the first replication (Simulation::queue_count)
+    int event_queues = 1;  // Simulation::queue_count(), the same in every replication
 };
 
 // progress(done, total) is called from worker threads as replications finish.

@@ -262,11 +262,15 @@ void Simulation::build_queues(bool split) {
         b = find(b);
         parent[std::max(a, b)] = std::min(a, b);
     };
-    const int n_vcpus = vcpus_ ? guest_vcpu_count(config_.profile) : 0;
+    const int n_vcpus = vcpus_ ? vcpus_->count() : 0;
+    std::vector<int32_t> vcpu_context(static_cast<size_t>(n_vcpus), -1);  // the IOThread of a vCPU's first device
     for (int d = 0; d < config_.devices; ++d) {
-        for (int q = 1; q < config_.queues; ++q) join(vq_context_[vq_of(d, 0)], vq_context_[vq_of(d, q)]);
-        // Device d's vCPU is d mod n_vcpus (GuestVcpus::interrupt), whose first device is that number.
-        if (n_vcpus > 0) join(vq_context_[vq_of(d, 0)], vq_context_[vq_of(d % n_vcpus, 0)]);
+        const int32_t ctx = vq_context_[vq_of(d, 0)];
+        for (int q = 1; q < config_.queues; ++q) join(ctx, vq_context_[vq_of(d, q)]);
+        if (n_vcpus == 0) continue;
+        int32_t& first = vcpu_context[vcpus_->vcpu_of(d)];
+        if (first < 0) first = ctx;
+        else join(ctx, first);
     }
     groups_.clear();
     std::vector<int32_t> group_of_root(static_cast<size_t>(n), -1), group_of(static_cast<size_t>(n));
@@ -282,11 +286,11 @@ void Simulation::build_queues(bool split) {
         step_route_[c].slot = static_cast<int32_t>(g.contexts.size());
         g.contexts.push_back(contexts_[c].get());
     }
-    // A vCPU goes with its first device's IOThread (one with no device, to the first group).
+    // A vCPU goes with its devices' IOThreads (one with no device, to the first group).
     std::vector<int32_t> vcpu_group(static_cast<size_t>(n_vcpus), 0);
     vcpu_route_.assign(static_cast<size_t>(n_vcpus), SlotRoute{});
     for (int v = 0; v < n_vcpus; ++v) {
-        if (v < config_.devices) vcpu_group[v] = group_of[vq_context_[vq_of(v, 0)]];
+        if (vcpu_context[v] >= 0) vcpu_group[v] = group_of[vcpu_context[v]];
         Group& g = groups_[vcpu_group[v]];
         vcpu_route_[v].slot = static_cast<int32_t>(g.vcpus.size());
         g.vcpus.push_back(v);
